@@ -1,0 +1,108 @@
+//! The one table of errors the API can return: a JSON code, an HTTP status and a
+//! message per variant, following Discord's numbering where Discord has the error.
+//!
+//! Every crate maps its own failures onto an [`ErrorCode`]; the HTTP layer and the
+//! gateway turn it into `{"code", "message", "errors"}`.
+
+use serde::Serialize;
+
+macro_rules! error_table {
+    ($($(#[$doc:meta])* $name:ident = ($code:expr, $status:expr, $msg:expr);)*) => {
+        /// Every error Beep returns to a client.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum ErrorCode { $($(#[$doc])* $name,)* }
+
+        impl ErrorCode {
+            /// Every variant, for documentation and tests.
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$name,)*];
+
+            /// The numeric JSON `code`.
+            pub fn code(self) -> u32 { match self { $(ErrorCode::$name => $code,)* } }
+
+            /// The HTTP status this error is sent with.
+            pub fn status(self) -> u16 { match self { $(ErrorCode::$name => $status,)* } }
+
+            /// The human-readable `message`.
+            pub fn message(self) -> &'static str { match self { $(ErrorCode::$name => $msg,)* } }
+        }
+    };
+}
+
+error_table! {
+    /// A route that does not exist (Discord answers `404: Not Found` with code 0).
+    NotFound = (0, 404, "404: Not Found");
+    /// A method the route does not accept.
+    MethodNotAllowed = (0, 405, "405: Method Not Allowed");
+    /// An unexpected failure inside the server; details go to the log only.
+    Internal = (0, 500, "500: Internal Server Error");
+    /// A dependency (database, bus, storage) is unavailable right now.
+    Unavailable = (0, 503, "503: Service Unavailable");
+    UnknownAccount = (10001, 404, "Unknown Account");
+    UnknownChannel = (10003, 404, "Unknown Channel");
+    UnknownGuild = (10004, 404, "Unknown Guild");
+    UnknownInvite = (10006, 404, "Unknown Invite");
+    UnknownMember = (10007, 404, "Unknown Member");
+    UnknownMessage = (10008, 404, "Unknown Message");
+    UnknownOverwrite = (10009, 404, "Unknown Permission Overwrite");
+    UnknownRole = (10011, 404, "Unknown Role");
+    UnknownToken = (10012, 404, "Unknown Token");
+    UnknownUser = (10013, 404, "Unknown User");
+    UnknownEmoji = (10014, 404, "Unknown Emoji");
+    UnknownWebhook = (10015, 404, "Unknown Webhook");
+    UnknownSession = (10020, 404, "Unknown Session");
+    UnknownBan = (10026, 404, "Unknown Ban");
+    /// No valid credentials on a route that needs them.
+    Unauthorized = (40001, 401, "401: Unauthorized");
+    /// The account must verify its email address first.
+    VerificationRequired = (40002, 403, "You need to verify your account in order to perform this action.");
+    /// The request body (or an upload in it) is larger than allowed.
+    PayloadTooLarge = (40005, 413, "Request entity too large");
+    /// The unique value (username, email, ...) is taken.
+    AlreadyExists = (40007, 409, "Already exists");
+    /// Too many requests; the body carries `retry_after`.
+    RateLimited = (0, 429, "You are being rate limited.");
+    MissingAccess = (50001, 403, "Missing Access");
+    CannotSendEmptyMessage = (50006, 400, "Cannot send an empty message");
+    CannotSendToUser = (50007, 403, "Cannot send messages to this user");
+    MissingPermissions = (50013, 403, "Missing Permissions");
+    InvalidAuthToken = (50014, 401, "Invalid authentication token provided");
+    /// A value in the body, path or query failed validation; see `errors`.
+    InvalidFormBody = (50035, 400, "Invalid Form Body");
+    /// The body is not well-formed JSON (or not UTF-8, or nested too deeply).
+    InvalidJson = (50109, 400, "The request body contains invalid JSON.");
+    /// The body has a media type the route does not take.
+    UnsupportedMediaType = (50109, 415, "The request body must be application/json.");
+    /// Two-factor authentication is required for this action.
+    MfaRequired = (60003, 403, "Two factor is required for this operation");
+    /// A wrong TOTP or backup code.
+    InvalidMfaCode = (60008, 400, "Invalid two-factor code");
+}
+
+/// One field-level problem, as Discord reports it in `errors.<path>._errors[]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    /// Machine-readable reason, e.g. `BASE_TYPE_REQUIRED`, `BASE_TYPE_BAD_LENGTH`.
+    pub code: String,
+    /// Human-readable reason.
+    pub message: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_status_is_an_error_status() {
+        for e in ErrorCode::ALL {
+            assert!((400..600).contains(&e.status()), "{e:?}");
+            assert!(!e.message().is_empty());
+        }
+    }
+
+    #[test]
+    fn discord_numbers_are_kept() {
+        assert_eq!(ErrorCode::UnknownChannel.code(), 10003);
+        assert_eq!(ErrorCode::InvalidFormBody.code(), 50035);
+        assert_eq!(ErrorCode::MissingPermissions.status(), 403);
+    }
+}

@@ -1,0 +1,12 @@
+//! Wire types of Beep: snowflakes and ID newtypes, the error table, and the JSON
+//! shapes of the Discord v10-compatible REST API and gateway.
+//!
+//! This crate knows nothing of tokio, SQL or HTTP frameworks.
+
+pub mod error;
+pub mod ids;
+pub mod snowflake;
+
+pub use error::{ErrorCode, FieldError};
+pub use ids::*;
+pub use snowflake::{Snowflake, SnowflakeGenerator, SnowflakeParseError};
