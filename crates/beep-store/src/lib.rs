@@ -13,7 +13,9 @@ use chrono::{DateTime, Utc};
 use beep_types::{SessionId, UserId};
 
 pub mod conformance;
+mod migrations;
 pub mod postgres;
+mod sql;
 pub mod sqlite;
 
 /// What a storage call can fail with.
@@ -131,6 +133,7 @@ pub trait UserStore: Send + Sync {
     async fn update_user(&self, id: UserId, patch: &UserPatch) -> Result<User>;
     /// Accept TOTP step `step` only if it is newer than the last accepted one;
     /// returns false (and changes nothing) otherwise. Atomic against concurrent calls.
+    /// `NotFound` when there is no such user.
     async fn advance_totp_step(&self, id: UserId, step: i64) -> Result<bool>;
     /// Delete a user and everything it owns in this aggregate (sessions). Returns whether it existed.
     async fn delete_user(&self, id: UserId) -> Result<bool>;
@@ -168,16 +171,17 @@ pub struct NewSession {
 /// read the session on each authenticated request (or cache it very briefly).
 #[async_trait]
 pub trait SessionStore: Send + Sync {
-    /// Insert a new live session.
+    /// Insert a new live session; `NotFound` when the user does not exist.
     async fn insert_session(&self, s: &NewSession) -> Result<Session>;
     /// The session with this id, revoked or not.
     async fn session(&self, id: SessionId) -> Result<Option<Session>>;
     /// A user's live sessions, newest first.
     async fn sessions_of_user(&self, user: UserId) -> Result<Vec<Session>>;
-    /// Record activity.
+    /// Record activity (times are kept to the millisecond); `NotFound` when there is no such session.
     async fn touch_session(&self, id: SessionId, ip: &str, at: DateTime<Utc>) -> Result<()>;
     /// Replace the refresh hash if it still equals `expected`; returns false when it
-    /// did not (the caller then treats the presented token as reused).
+    /// did not or the session is revoked (the caller then treats the presented token
+    /// as reused). `NotFound` when there is no such session.
     async fn rotate_refresh(&self, id: SessionId, expected: &str, new_hash: &str) -> Result<bool>;
     /// Revoke one session; returns whether a live session was revoked.
     async fn revoke_session(&self, id: SessionId) -> Result<bool>;
@@ -217,5 +221,15 @@ pub async fn open(config: &StoreConfig) -> Result<DynStore> {
     match config {
         StoreConfig::Sqlite(c) => Ok(Arc::new(sqlite::SqliteStore::open(c).await?)),
         StoreConfig::Postgres(c) => Ok(Arc::new(postgres::PostgresStore::open(c).await?)),
+    }
+}
+
+/// Run the configured backend's pending migrations without opening the store for
+/// use; returns the names of the migrations applied (empty when up to date).
+/// This is what `beep migrate` calls.
+pub async fn migrate(config: &StoreConfig) -> Result<Vec<String>> {
+    match config {
+        StoreConfig::Sqlite(c) => sqlite::migrate(c).await,
+        StoreConfig::Postgres(c) => postgres::migrate(c).await,
     }
 }

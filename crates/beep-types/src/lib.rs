@@ -10,3 +10,6 @@ pub mod snowflake;
 pub use error::{ErrorCode, FieldError};
 pub use ids::*;
 pub use snowflake::{Snowflake, SnowflakeGenerator, SnowflakeParseError};
+pub mod permissions;
+pub mod v10;
+pub use permissions::Permissions;

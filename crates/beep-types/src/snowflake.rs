@@ -188,7 +188,9 @@ impl SnowflakeGenerator {
                     let ms = next >> SEQUENCE_BITS;
                     let seq = next & SEQUENCE_MASK;
                     return Snowflake(
-                        (ms << (SEQUENCE_BITS + WORKER_BITS)) | (self.worker << SEQUENCE_BITS) | seq,
+                        (ms << (SEQUENCE_BITS + WORKER_BITS))
+                            | (self.worker << SEQUENCE_BITS)
+                            | seq,
                     );
                 }
                 Err(actual) => prev = actual,
@@ -214,7 +216,7 @@ mod tests {
         // The example from Discord's reference documentation.
         let id: Snowflake = "175928847299117063".parse().expect("valid");
         assert_eq!(id.timestamp_ms(), 1_462_015_105_796);
-        assert_eq!(id.worker(), (1 << 5) | 0); // internal worker 1, process 0
+        assert_eq!(id.worker(), 1 << 5); // internal worker 1, process 0
         assert_eq!(id.sequence(), 7);
     }
 
@@ -250,10 +252,23 @@ mod tests {
 
     #[test]
     fn parsing_refuses_overflow_signs_and_junk() {
-        for bad in ["", "-1", "+1", " 1", "1.0", "abc", "18446744073709551616", "9223372036854775808", "00000000000000000000001"] {
+        for bad in [
+            "",
+            "-1",
+            "+1",
+            " 1",
+            "1.0",
+            "abc",
+            "18446744073709551616",
+            "9223372036854775808",
+            "00000000000000000000001",
+        ] {
             assert!(bad.parse::<Snowflake>().is_err(), "{bad:?} accepted");
         }
-        assert_eq!("9223372036854775807".parse::<Snowflake>().expect("max").0, i64::MAX as u64);
+        assert_eq!(
+            "9223372036854775807".parse::<Snowflake>().expect("max").0,
+            i64::MAX as u64
+        );
     }
 
     #[test]
@@ -262,9 +277,22 @@ mod tests {
         assert_eq!(s.0, 12345);
         let s: Snowflake = serde_json::from_str("9007199254740992").expect("2^53");
         assert_eq!(s.0, 1 << 53);
-        for bad in ["9007199254740993", "-5", "1e3", "18446744073709551616", "true", "null"] {
-            assert!(serde_json::from_str::<Snowflake>(bad).is_err(), "{bad} accepted");
+        for bad in [
+            "9007199254740993",
+            "-5",
+            "1e3",
+            "18446744073709551616",
+            "true",
+            "null",
+        ] {
+            assert!(
+                serde_json::from_str::<Snowflake>(bad).is_err(),
+                "{bad} accepted"
+            );
         }
-        assert_eq!(serde_json::to_string(&Snowflake(42)).expect("ser"), "\"42\"");
+        assert_eq!(
+            serde_json::to_string(&Snowflake(42)).expect("ser"),
+            "\"42\""
+        );
     }
 }

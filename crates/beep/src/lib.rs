@@ -1,1 +1,7 @@
-//! lib
+//! The Beep server binary's library half: configuration, logging, CLI commands and
+//! the wiring of roles into a running node. `main.rs` only parses arguments.
+
+pub mod cli;
+pub mod config;
+pub mod logging;
+pub mod server;

@@ -1,0 +1,411 @@
+//! Configuration: defaults < `beep.toml` < environment (`BEEP_...`) < command-line flags.
+//!
+//! Every field is documented where it is declared; `beep config example` prints a
+//! commented example generated from these declarations. Unknown keys are refused in
+//! every layer, so a typo never silently falls back to a default.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// Names of the top-level tables. `BEEP_<TABLE>_<KEY>` addresses `<table>.<key>`.
+const SECTIONS: &[&str] = &[
+    "database", "log", "limits", "node", "otel", "auth", "smtp", "s3",
+];
+
+/// The whole configuration of one node.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Directory holding the SQLite database, local files, keys and `beep.toml`.
+    pub data_dir: PathBuf,
+    /// Address the HTTP and gateway listener binds to.
+    pub listen: SocketAddr,
+    /// Base URL clients reach this instance at (used in links and the gateway URL);
+    /// derived from `listen` when empty.
+    pub public_url: String,
+    /// Roles this process runs; `["all"]` runs every available role.
+    pub roles: Vec<String>,
+    /// Database settings.
+    pub database: DatabaseConfig,
+    /// Logging settings.
+    pub log: LogConfig,
+    /// Input limits.
+    pub limits: LimitsConfig,
+    /// Identity of this node in a cluster.
+    pub node: NodeConfig,
+    /// OpenTelemetry trace export.
+    pub otel: OtelConfig,
+}
+
+/// Database settings.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    /// `postgres://...` to use PostgreSQL; empty for the embedded SQLite database
+    /// at `<data_dir>/beep.db`. Secret: redacted by `beep config check`.
+    pub url: String,
+    /// PostgreSQL schema to use (created if missing); empty for the default search path.
+    pub schema: String,
+    /// Maximum PostgreSQL connections of this node.
+    pub max_connections: usize,
+    /// SQLite reader connections (each on its own thread).
+    pub sqlite_readers: usize,
+    /// SQLite `synchronous` mode: `full` (durable on power loss) or `normal`
+    /// (durable on process crash; the last commits may be lost on power loss).
+    pub sqlite_synchronous: String,
+}
+
+/// Logging settings.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// Filter in `tracing` syntax, e.g. `info` or `info,beep_http=debug`.
+    pub level: String,
+    /// `json` (one object per line) or `pretty` (for a terminal).
+    pub format: String,
+}
+
+/// Input limits.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// Largest JSON request body, in bytes.
+    pub json_body_bytes: usize,
+    /// Deepest JSON nesting accepted in a request body.
+    pub json_depth: usize,
+}
+
+/// Identity of this node in a cluster.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct NodeConfig {
+    /// Snowflake worker id, 0..=1023, unique per running node (for example the
+    /// StatefulSet ordinal). Two nodes sharing one could mint the same ID.
+    pub worker_id: u16,
+    /// Name of this node in logs (`container_id`); the host name when empty.
+    pub id: String,
+}
+
+/// OpenTelemetry trace export.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct OtelConfig {
+    /// OTLP/HTTP endpoint (e.g. `http://127.0.0.1:4318`); export is off when empty.
+    pub endpoint: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data_dir: PathBuf::from("./beep-data"),
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_url: String::new(),
+            roles: vec!["all".into()],
+            database: DatabaseConfig::default(),
+            log: LogConfig::default(),
+            limits: LimitsConfig::default(),
+            node: NodeConfig::default(),
+            otel: OtelConfig::default(),
+        }
+    }
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        DatabaseConfig {
+            url: String::new(),
+            schema: String::new(),
+            max_connections: 16,
+            sqlite_readers: 4,
+            sqlite_synchronous: "full".into(),
+        }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            level: "info".into(),
+            format: "json".into(),
+        }
+    }
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            json_body_bytes: 1024 * 1024,
+            json_depth: 32,
+        }
+    }
+}
+
+/// Values given on the command line; each one set overrides every other layer.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<SocketAddr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub roles: Option<Vec<String>>,
+}
+
+/// Where the configuration file is: `--config`, else `<data_dir>/beep.toml` where the
+/// data dir comes from the flag, then `BEEP_DATA_DIR`, then the default.
+fn config_file(
+    explicit: Option<&Path>,
+    overrides: &Overrides,
+    env: &[(String, String)],
+) -> PathBuf {
+    if let Some(p) = explicit {
+        return p.to_path_buf();
+    }
+    let data_dir = overrides
+        .data_dir
+        .clone()
+        .or_else(|| {
+            env.iter()
+                .find(|(k, _)| k == "BEEP_DATA_DIR")
+                .map(|(_, v)| PathBuf::from(v))
+        })
+        .unwrap_or_else(|| Config::default().data_dir);
+    data_dir.join("beep.toml")
+}
+
+/// Map an environment variable name (without `BEEP_`, lower-cased) to a key path:
+/// `a__b` splits on the double underscore; otherwise `<section>_<rest>` becomes
+/// `<section>.<rest>` for a known section; otherwise the name is a top-level key.
+fn env_key(name: &str) -> String {
+    if name.contains("__") {
+        return name.replace("__", ".");
+    }
+    for s in SECTIONS {
+        if let Some(rest) = name.strip_prefix(s).and_then(|r| r.strip_prefix('_')) {
+            return format!("{s}.{rest}");
+        }
+    }
+    name.to_string()
+}
+
+/// Load the configuration from every layer. `env` is the process environment
+/// (passed in so tests need not mutate the real one). Variables starting with
+/// `BEEP_TEST_` belong to the test suite and are ignored.
+pub fn load(
+    explicit_file: Option<&Path>,
+    overrides: &Overrides,
+    env: &[(String, String)],
+) -> anyhow::Result<Config> {
+    let file = config_file(explicit_file, overrides, env);
+    if explicit_file.is_some() && !file.exists() {
+        anyhow::bail!("configuration file {} does not exist", file.display());
+    }
+    let vars: Vec<(String, String)> = env
+        .iter()
+        .filter(|(k, _)| k.starts_with("BEEP_") && !k.starts_with("BEEP_TEST_"))
+        .cloned()
+        .collect();
+    // The environment is passed in as a snapshot (not read by figment itself) so
+    // tests need not touch the process environment.
+    let mut dict = figment::value::Dict::new();
+    for (k, v) in &vars {
+        let key = env_key(&k["BEEP_".len()..].to_ascii_lowercase());
+        insert_path(&mut dict, &key, parse_env_value(v));
+    }
+    let figment = Figment::from(Serialized::defaults(Config::default()))
+        .merge(Toml::file(&file))
+        .merge(Serialized::globals(figment::value::Value::from(dict)))
+        .merge(Serialized::globals(overrides));
+    let config: Config = figment.extract().map_err(|e| {
+        let mut msg = String::from("invalid configuration:");
+        for err in e {
+            msg.push_str(&format!("\n  - {err}"));
+        }
+        anyhow::anyhow!(msg)
+    })?;
+    Ok(config)
+}
+
+/// Read an environment value the way figment does: booleans, integers, floats and
+/// TOML-like arrays keep their type; everything else is a string.
+fn parse_env_value(v: &str) -> figment::value::Value {
+    v.parse::<figment::value::Value>()
+        .unwrap_or_else(|_| figment::value::Value::from(v.to_string()))
+}
+
+fn insert_path(dict: &mut figment::value::Dict, path: &str, value: figment::value::Value) {
+    let mut parts = path.splitn(2, '.');
+    let head = parts.next().unwrap_or_default().to_string();
+    match parts.next() {
+        None => {
+            dict.insert(head, value);
+        }
+        Some(rest) => {
+            let entry = dict
+                .entry(head)
+                .or_insert_with(|| figment::value::Value::from(figment::value::Dict::new()));
+            if let figment::value::Value::Dict(_, inner) = entry {
+                insert_path(inner, rest, value);
+            }
+        }
+    }
+}
+
+impl Config {
+    /// Check values serde cannot check; returns every problem found.
+    pub fn validate(&self) -> Result<(), Vec<String>> {
+        let mut problems = Vec::new();
+        if self.node.worker_id > beep_types::snowflake::MAX_WORKER_ID {
+            problems.push(format!(
+                "node.worker_id must be 0..=1023, got {}",
+                self.node.worker_id
+            ));
+        }
+        let url = &self.database.url;
+        if !url.is_empty() && !url.starts_with("postgres://") && !url.starts_with("postgresql://") {
+            problems
+                .push("database.url must start with postgres:// (or be empty for SQLite)".into());
+        }
+        if !matches!(self.database.sqlite_synchronous.as_str(), "full" | "normal") {
+            problems.push("database.sqlite_synchronous must be `full` or `normal`".into());
+        }
+        if !matches!(self.log.format.as_str(), "json" | "pretty") {
+            problems.push("log.format must be `json` or `pretty`".into());
+        }
+        if self.limits.json_depth == 0 || self.limits.json_depth > 128 {
+            problems.push("limits.json_depth must be 1..=128".into());
+        }
+        if self.limits.json_body_bytes < 1024 {
+            problems.push("limits.json_body_bytes must be at least 1024".into());
+        }
+        if self.database.sqlite_readers == 0 || self.database.max_connections == 0 {
+            problems.push(
+                "database.sqlite_readers and database.max_connections must be at least 1".into(),
+            );
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// The effective configuration as TOML with secrets replaced by `"<redacted>"`.
+    pub fn redacted_toml(&self) -> String {
+        let mut c = self.clone();
+        c.database.url = redact_url(&c.database.url);
+        toml::to_string_pretty(&c).unwrap_or_else(|e| format!("# cannot render: {e}"))
+    }
+
+    /// The public base URL (explicit, or derived from `listen`).
+    pub fn public_base_url(&self) -> String {
+        if self.public_url.is_empty() {
+            format!("http://{}", self.listen)
+        } else {
+            self.public_url.trim_end_matches('/').to_string()
+        }
+    }
+}
+
+/// Hide the password of a URL (and the whole URL if it cannot be parsed).
+fn redact_url(url: &str) -> String {
+    if url.is_empty() {
+        return String::new();
+    }
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return "<redacted>".into();
+    };
+    match rest.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split(':').next().unwrap_or_default();
+            if userinfo.contains(':') {
+                format!("{scheme}://{user}:<redacted>@{host}")
+            } else {
+                format!("{scheme}://{user}@{host}")
+            }
+        }
+        None => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn env_key_mapping() {
+        assert_eq!(env_key("database_url"), "database.url");
+        assert_eq!(env_key("database__url"), "database.url");
+        assert_eq!(env_key("data_dir"), "data_dir");
+        assert_eq!(env_key("node__worker_id"), "node.worker_id");
+        assert_eq!(env_key("listen"), "listen");
+    }
+
+    #[test]
+    fn layers_apply_in_order() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(
+            dir.path().join("beep.toml"),
+            "listen = \"127.0.0.1:9000\"\n[node]\nworker_id = 3\n[log]\nlevel = \"debug\"\n",
+        )
+        .expect("write");
+        let d = dir.path().to_string_lossy().to_string();
+        let e = env(&[
+            ("BEEP_DATA_DIR", &d),
+            ("BEEP_NODE__WORKER_ID", "7"),
+            ("BEEP_TEST_DATABASE_URL", "x"),
+        ]);
+        let c = load(None, &Overrides::default(), &e).expect("load");
+        assert_eq!(c.listen.port(), 9000, "file applies");
+        assert_eq!(c.node.worker_id, 7, "env beats file");
+        assert_eq!(c.log.level, "debug");
+        let o = Overrides {
+            listen: Some("127.0.0.1:9100".parse().expect("addr")),
+            ..Default::default()
+        };
+        let c = load(None, &o, &e).expect("load");
+        assert_eq!(c.listen.port(), 9100, "flag beats file");
+    }
+
+    #[test]
+    fn unknown_keys_are_errors_in_file_and_env() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let d = dir.path().to_string_lossy().to_string();
+        let e = env(&[("BEEP_DATA_DIR", &d), ("BEEP_LISTN", "x")]);
+        let err = load(None, &Overrides::default(), &e).expect_err("unknown env key");
+        assert!(err.to_string().contains("listn"), "{err}");
+        std::fs::write(dir.path().join("beep.toml"), "[database]\nurll = \"x\"\n").expect("write");
+        let err = load(None, &Overrides::default(), &env(&[("BEEP_DATA_DIR", &d)]))
+            .expect_err("unknown file key");
+        assert!(err.to_string().contains("urll"), "{err}");
+    }
+
+    #[test]
+    fn secrets_are_redacted() {
+        let mut c = Config::default();
+        c.database.url = "postgres://beep:hunter2@db:5432/beep".into();
+        let t = c.redacted_toml();
+        assert!(!t.contains("hunter2"));
+        assert!(t.contains("postgres://beep:<redacted>@db:5432/beep"));
+    }
+
+    #[test]
+    fn validation_reports_bad_values() {
+        let mut c = Config::default();
+        c.node.worker_id = 2000;
+        c.database.url = "mysql://x".into();
+        let errs = c.validate().expect_err("invalid");
+        assert_eq!(errs.len(), 2);
+    }
+}

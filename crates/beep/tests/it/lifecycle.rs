@@ -1,0 +1,273 @@
+//! The binary as an operator runs it: configuration, roles, logs, signals, and
+//! durability of acknowledged writes across `kill -9`.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use beep_types::UserId;
+use serde_json::{Value, json};
+
+use crate::harness::{ChildServer, postgres_url};
+
+fn beep(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_beep"));
+    cmd.args(args).env_remove("BEEP_DATABASE_URL");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run beep")
+}
+
+#[test]
+fn config_check_redacts_and_unknown_keys_fail() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path().to_str().expect("utf8");
+    std::fs::write(
+        dir.path().join("beep.toml"),
+        "listen = \"127.0.0.1:9999\"\n",
+    )
+    .expect("write");
+    let out = beep(
+        &["config", "check", "--data-dir", d],
+        &[
+            ("BEEP_DATABASE_URL", "postgres://beep:topsecret@db/beep"),
+            ("BEEP_NODE__WORKER_ID", "12"),
+        ],
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("127.0.0.1:9999"), "file applied: {text}");
+    assert!(text.contains("worker_id = 12"), "env applied: {text}");
+    assert!(!text.contains("topsecret"), "secret leaked: {text}");
+
+    std::fs::write(dir.path().join("beep.toml"), "[database]\nurl_typo = 1\n").expect("write");
+    let out = beep(&["config", "check", "--data-dir", d], &[]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("url_typo"));
+}
+
+#[test]
+fn unavailable_roles_are_refused_clearly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path().to_str().expect("utf8");
+    let out = beep(
+        &[
+            "serve",
+            "--data-dir",
+            d,
+            "--roles",
+            "api,voice",
+            "--listen",
+            "127.0.0.1:0",
+        ],
+        &[],
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("role `voice` is not available"), "{err}");
+}
+
+#[test]
+fn migrate_then_admin_create_user_share_the_data_dir() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path().to_str().expect("utf8");
+    let out = beep(&["migrate", "--data-dir", d], &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("applied"));
+    let out = beep(&["migrate"], &[("BEEP_DATA_DIR", d)]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("up to date"));
+    let out = beep(
+        &[
+            "admin",
+            "create-user",
+            "--username",
+            "root",
+            "--email",
+            "root@example.org",
+            "--password",
+            "a sturdy passphrase",
+            "--admin",
+            "--verified",
+        ],
+        &[("BEEP_DATA_DIR", d)],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("as administrator"));
+    let out = beep(
+        &[
+            "admin",
+            "reset-password",
+            "--data-dir",
+            d,
+            "--login",
+            "ROOT",
+            "--password",
+            "another sturdy one",
+        ],
+        &[],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn logs_are_json_lines_and_sigterm_exits_cleanly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut server = ChildServer::spawn(dir.path(), &[("BEEP_NODE__ID", "node-7")], Stdio::piped());
+    let stdout = server.child.stdout.take().expect("stdout");
+    let lines = Arc::new(Mutex::new(Vec::<String>::new()));
+    let sink = lines.clone();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            sink.lock().expect("lock").push(line);
+        }
+    });
+    let resp = ureq_get(&format!("http://{}/api/v10/missing", server.addr));
+    assert!(resp.starts_with("HTTP/1.1 404"), "{resp}");
+    server.signal("TERM");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(st) = server.child.try_wait().expect("wait") {
+            break st;
+        }
+        assert!(Instant::now() < deadline, "no exit after SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success(), "exit status {status:?}");
+    reader.join().expect("reader");
+    let lines = lines.lock().expect("lock");
+    let parsed: Vec<Value> = lines
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|_| panic!("not JSON: {l}")))
+        .collect();
+    for v in &parsed {
+        for key in ["level", "timestamp", "service", "container_id", "message"] {
+            assert!(v.get(key).is_some(), "{key} missing in {v}");
+        }
+        assert_eq!(v["container_id"], "node-7");
+    }
+    let access = parsed
+        .iter()
+        .find(|v| v["path"] == "/api/v10/missing")
+        .expect("access log line");
+    assert_eq!(access["method"], "GET");
+    assert_eq!(access["status"], 404);
+    assert_eq!(access["service"], "api");
+    assert!(
+        access["latency_ms"].is_number() && access["request_id"].is_string(),
+        "{access}"
+    );
+    assert!(
+        parsed.iter().any(|v| v["message"] == "stopped"),
+        "no clean stop logged"
+    );
+}
+
+/// A tiny blocking HTTP GET, so this test needs no second runtime.
+fn ureq_get(url: &str) -> String {
+    use std::io::{Read, Write};
+    let rest = url.trim_start_matches("http://");
+    let (host, path) = rest.split_once('/').expect("path");
+    let mut s = std::net::TcpStream::connect(host).expect("connect");
+    write!(
+        s,
+        "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("write");
+    let mut buf = String::new();
+    s.read_to_string(&mut buf).expect("read");
+    buf
+}
+
+/// Register users as fast as possible from many tasks, SIGKILL the server in the
+/// middle of the burst, restart it, and check every acknowledged write is there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_writes_survive_kill_9() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut env: Vec<(&str, String)> = Vec::new();
+    if std::env::var("BEEP_TEST_BACKEND").as_deref() == Ok("postgres")
+        && let Some(url) = postgres_url()
+    {
+        env.push(("BEEP_DATABASE_URL", url));
+        env.push(("BEEP_DATABASE_SCHEMA", crate::harness::fresh_schema()));
+    }
+    let env_ref: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let server = ChildServer::spawn(dir.path(), &env_ref, Stdio::null());
+    let url = server.api("/auth/register");
+    let http = reqwest::Client::new();
+    let acked = Arc::new(Mutex::new(Vec::<(UserId, String)>::new()));
+    let mut tasks = Vec::new();
+    for t in 0..32 {
+        let (http, url, acked) = (http.clone(), url.clone(), acked.clone());
+        tasks.push(tokio::spawn(async move {
+            for i in 0.. {
+                let name = format!("u{t}x{i}");
+                let body = json!({"username": name, "email": format!("{name}@example.org"), "password": "a sturdy passphrase"});
+                let Ok(r) = http.post(&url).json(&body).send().await else { return };
+                if r.status() != 201 {
+                    return;
+                }
+                let Ok(v) = r.json::<Value>().await else { return };
+                let id: UserId = v["id"].as_str().expect("id").parse().expect("snowflake");
+                acked.lock().expect("lock").push((id, name));
+            }
+        }));
+    }
+    // Let the burst run until a good number of writes are acknowledged.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while acked.lock().expect("lock").len() < 60 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let mut server = server;
+    server.child.kill().expect("SIGKILL");
+    let _ = server.child.wait();
+    for t in tasks {
+        let _ = t.await;
+    }
+    let acked = acked.lock().expect("lock").clone();
+    assert!(
+        acked.len() >= 60,
+        "only {} writes acknowledged before the kill",
+        acked.len()
+    );
+
+    // The node restarts on the same data and every acknowledged user is there.
+    let again = ChildServer::spawn(dir.path(), &env_ref, Stdio::null());
+    for (id, name) in &acked {
+        let (st, v) = {
+            let r = http
+                .post(again.api("/auth/register"))
+                .json(&json!({"username": name, "email": format!("fresh-{name}@example.org"), "password": "a sturdy passphrase"}))
+                .send()
+                .await
+                .expect("request");
+            (r.status().as_u16(), r.json::<Value>().await.expect("json"))
+        };
+        assert_eq!(
+            st, 400,
+            "user {name} ({id}) lost: re-registering it succeeded: {v}"
+        );
+        assert_eq!(
+            v["errors"]["username"]["_errors"][0]["code"], "USERNAME_ALREADY_TAKEN",
+            "{name}: {v}"
+        );
+    }
+    drop(again);
+}
