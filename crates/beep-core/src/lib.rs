@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod error;
+pub mod events;
 
 use std::sync::Arc;
 
@@ -41,6 +42,7 @@ impl Default for CoreConfig {
 pub struct Services {
     pub store: DynStore,
     pub ids: Arc<SnowflakeGenerator>,
+    pub bus: Arc<dyn events::EventBus>,
     pub accounts: accounts::Accounts,
 }
 
@@ -59,6 +61,7 @@ impl Services {
             accounts: accounts::Accounts::new(store.clone(), ids.clone(), hasher),
             store,
             ids,
+            bus: Arc::new(events::LocalBus::new(4096)),
         })
     }
 

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use beep_types::ErrorCode;
 use futures::FutureExt;
 use rand::RngCore;
-use tracing::{error, info, warn};
+use tracing::{Instrument, error, info, warn};
 
 use crate::error::{ApiError, ErrorDetail};
 
@@ -41,7 +41,20 @@ pub async fn observe(mut req: Request, next: Next) -> Response {
         .map(|m| m.as_str().to_string())
         .unwrap_or_else(|| "unmatched".into());
 
-    let mut resp = match AssertUnwindSafe(next.run(req)).catch_unwind().await {
+    let span = tracing::info_span!(
+        "http_request",
+        otel.name = %format!("{method} {route}"),
+        otel.kind = "server",
+        http.request.method = %method,
+        http.route = %route,
+        url.path = %path,
+        request_id = %id,
+        http.response.status_code = tracing::field::Empty,
+    );
+    let mut resp = match AssertUnwindSafe(next.run(req).instrument(span.clone()))
+        .catch_unwind()
+        .await
+    {
         Ok(r) => r,
         Err(panic) => {
             let what = panic
@@ -56,6 +69,7 @@ pub async fn observe(mut req: Request, next: Next) -> Response {
 
     let latency = start.elapsed();
     let status = resp.status().as_u16();
+    span.record("http.response.status_code", status);
     if let Ok(v) = HeaderValue::from_str(&id) {
         resp.headers_mut().insert("x-request-id", v);
     }

@@ -118,13 +118,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     ..Default::default()
                 },
             )?;
-            logging::init(
+            let telemetry = logging::init(
                 &c.log.level,
                 &c.log.format,
                 &logging::container_id(&c.node.id),
-            );
+                &c.otel.endpoint,
+            )?;
             let node = server::start(c).await?;
-            node.wait(server::shutdown_signal()).await
+            let result = node.wait(server::shutdown_signal()).await;
+            // The exporter's shutdown blocks while it flushes; keep it off the runtime.
+            let _ = tokio::task::spawn_blocking(move || telemetry.shutdown()).await;
+            result
         }
         Command::Migrate => {
             let c = load_config(&cli.global, Overrides::default())?;

@@ -102,23 +102,94 @@ where
     }
 }
 
-/// Install the global subscriber. `format` is `json` or `pretty`.
-pub fn init(level: &str, format: &str, container_id: &str) {
-    let filter = EnvFilter::try_new(level).unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stdout);
-    let result = if format == "pretty" {
-        builder.try_init()
+/// Handle on the trace exporter, flushed on shutdown.
+pub struct Telemetry {
+    provider: Option<opentelemetry_sdk::trace::SdkTracerProvider>,
+}
+
+impl Telemetry {
+    /// Export the spans still buffered and stop the exporter.
+    pub fn shutdown(self) {
+        if let Some(p) = self.provider
+            && let Err(e) = p.shutdown()
+        {
+            tracing::warn!(error = %e, "trace exporter did not shut down cleanly");
+        }
+    }
+}
+
+/// Build the OTLP/HTTP trace pipeline for `endpoint` (e.g. `http://collector:4318`).
+fn otel_provider(
+    endpoint: &str,
+    container_id: &str,
+) -> anyhow::Result<opentelemetry_sdk::trace::SdkTracerProvider> {
+    use opentelemetry_otlp::{WithExportConfig, WithHttpConfig};
+    let exporter = opentelemetry_otlp::SpanExporter::builder()
+        .with_http()
+        .with_endpoint(format!("{}/v1/traces", endpoint.trim_end_matches('/')))
+        .with_timeout(std::time::Duration::from_secs(5))
+        .with_headers(Default::default())
+        .build()?;
+    let resource = opentelemetry_sdk::Resource::builder()
+        .with_service_name("beep")
+        .with_attribute(opentelemetry::KeyValue::new(
+            "service.instance.id",
+            container_id.to_string(),
+        ))
+        .with_attribute(opentelemetry::KeyValue::new(
+            "service.version",
+            env!("CARGO_PKG_VERSION"),
+        ))
+        .build();
+    Ok(opentelemetry_sdk::trace::SdkTracerProvider::builder()
+        .with_batch_exporter(exporter)
+        .with_resource(resource)
+        .build())
+}
+
+/// Install the global subscriber: JSON (or pretty) lines on stdout, and spans
+/// exported over OTLP/HTTP when `otel_endpoint` is set.
+pub fn init(
+    level: &str,
+    format: &str,
+    container_id: &str,
+    otel_endpoint: &str,
+) -> anyhow::Result<Telemetry> {
+    use opentelemetry::trace::TracerProvider as _;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+
+    let filter = EnvFilter::try_new(level)
+        .map_err(|e| anyhow::anyhow!("invalid log.level `{level}`: {e}"))?;
+    let provider = if otel_endpoint.is_empty() {
+        None
     } else {
-        builder
+        Some(otel_provider(otel_endpoint, container_id)?)
+    };
+    let otel = provider
+        .as_ref()
+        .map(|p| tracing_opentelemetry::layer().with_tracer(p.tracer("beep")));
+    let (json, pretty) = if format == "pretty" {
+        (
+            None,
+            Some(tracing_subscriber::fmt::layer().with_writer(std::io::stdout)),
+        )
+    } else {
+        let layer = tracing_subscriber::fmt::layer()
+            .with_writer(std::io::stdout)
             .event_format(JsonLines {
                 container_id: container_id.to_string(),
-            })
-            .try_init()
+            });
+        (Some(layer), None)
     };
     // A second init (tests start several servers in one process) keeps the first.
-    let _ = result;
+    let _ = tracing_subscriber::registry()
+        .with(filter)
+        .with(json)
+        .with(pretty)
+        .with(otel)
+        .try_init();
+    Ok(Telemetry { provider })
 }
 
 /// This node's name in logs: configured, else the host name, else `beep`.

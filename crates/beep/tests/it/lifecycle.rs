@@ -2,6 +2,7 @@
 //! durability of acknowledged writes across `kill -9`.
 
 use std::io::{BufRead, BufReader};
+use std::net::SocketAddrV4;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -270,4 +271,112 @@ async fn acknowledged_writes_survive_kill_9() {
         );
     }
     drop(again);
+}
+
+/// One request received by the fake-free OTLP collector below.
+struct Received {
+    path: String,
+    content_type: String,
+    body: Vec<u8>,
+}
+
+/// A minimal OTLP/HTTP receiver: accepts POSTs, records them, answers 200.
+fn start_collector() -> (SocketAddrV4, Arc<Mutex<Vec<Received>>>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = match listener.local_addr().expect("addr") {
+        std::net::SocketAddr::V4(a) => a,
+        other => panic!("unexpected {other}"),
+    };
+    let got = Arc::new(Mutex::new(Vec::new()));
+    let sink = got.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 8192];
+            let (head_end, content_length) = loop {
+                let n = s.read(&mut chunk).unwrap_or(0);
+                if n == 0 {
+                    break (None, 0);
+                }
+                buf.extend_from_slice(&chunk[..n]);
+                if let Some(pos) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                    let head = String::from_utf8_lossy(&buf[..pos]).to_ascii_lowercase();
+                    let len = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .and_then(|v| v.trim().parse::<usize>().ok())
+                        .unwrap_or(0);
+                    break (Some(pos + 4), len);
+                }
+            };
+            let Some(start) = head_end else { continue };
+            while buf.len() < start + content_length {
+                let n = s.read(&mut chunk).unwrap_or(0);
+                if n == 0 {
+                    break;
+                }
+                buf.extend_from_slice(&chunk[..n]);
+            }
+            let head = String::from_utf8_lossy(&buf[..start]).to_string();
+            let path = head
+                .split_whitespace()
+                .nth(1)
+                .unwrap_or_default()
+                .to_string();
+            let content_type = head
+                .lines()
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-type:")
+                        .map(|v| v.trim().to_string())
+                })
+                .unwrap_or_default();
+            let body = buf[start..].to_vec();
+            sink.lock().expect("lock").push(Received {
+                path,
+                content_type,
+                body,
+            });
+            let _ = s.write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/x-protobuf\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+        }
+    });
+    (addr, got)
+}
+
+#[test]
+fn traces_are_exported_over_otlp_when_configured() {
+    let (collector, got) = start_collector();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let endpoint = format!("http://{collector}");
+    let mut server = ChildServer::spawn(
+        dir.path(),
+        &[("BEEP_OTEL_ENDPOINT", &endpoint)],
+        Stdio::null(),
+    );
+    let resp = ureq_get(&format!("http://{}/api/v10/traced/route", server.addr));
+    assert!(resp.starts_with("HTTP/1.1 404"), "{resp}");
+    // Shutdown flushes the batch exporter.
+    server.signal("TERM");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while server.child.try_wait().expect("wait").is_none() {
+        assert!(Instant::now() < deadline, "no exit after SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let got = got.lock().expect("lock");
+    let traces: Vec<&Received> = got.iter().filter(|r| r.path == "/v1/traces").collect();
+    assert!(!traces.is_empty(), "no OTLP export received");
+    assert!(
+        traces
+            .iter()
+            .all(|r| r.content_type == "application/x-protobuf")
+    );
+    let all: Vec<u8> = traces.iter().flat_map(|r| r.body.clone()).collect();
+    let text = String::from_utf8_lossy(&all);
+    assert!(text.contains("beep"), "service name missing");
+    assert!(
+        text.contains("/api/v10/traced/route"),
+        "request span missing"
+    );
 }
