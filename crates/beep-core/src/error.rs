@@ -15,6 +15,8 @@ pub struct Error {
     pub fields: BTreeMap<String, Vec<FieldError>>,
     /// For 429s: seconds until the caller may retry.
     pub retry_after: Option<f64>,
+    /// For 429s from a rate-limit bucket: its state, for the `X-RateLimit-*` headers.
+    pub rate_limit: Option<Box<crate::ratelimit::Decision>>,
     /// The internal cause, for the log only.
     pub cause: Option<String>,
     /// Where the error was made.
@@ -32,6 +34,7 @@ impl Error {
             code,
             fields: BTreeMap::new(),
             retry_after: None,
+            rate_limit: None,
             cause: None,
             location: Location::caller(),
         }
@@ -97,6 +100,21 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+impl From<beep_files::FilesError> for Error {
+    #[track_caller]
+    fn from(e: beep_files::FilesError) -> Self {
+        let cause = e.to_string();
+        let mut err = match e {
+            beep_files::FilesError::Invalid { field, reason } => {
+                Error::field(field, "BASE_TYPE_INVALID", reason)
+            }
+            other => Error::new(other.code()),
+        };
+        err.cause = Some(cause);
+        err
+    }
+}
 
 impl From<StoreError> for Error {
     #[track_caller]

@@ -37,12 +37,27 @@ pub struct Event {
     pub intent: Option<u32>,
 }
 
+/// What a node may be interested in receiving from other nodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Topic {
+    /// Events whose audience is this guild.
+    Guild(GuildId),
+    /// Events addressed to this user.
+    User(UserId),
+}
+
 /// Publish/subscribe of domain events.
 pub trait EventBus: Send + Sync {
     /// Publish an event to every subscriber on every node. Never blocks.
     fn publish(&self, event: Event);
-    /// A receiver of every event published from now on.
+    /// A receiver of every event published from now on (on this node, and from
+    /// other nodes for the topics this node is interested in).
     fn subscribe(&self) -> broadcast::Receiver<Arc<Event>>;
+    /// Start (`on`) or stop receiving another node's events about `topic`. The
+    /// gateway calls it as sessions come and go; a single-node bus ignores it.
+    fn set_interest(&self, topic: Topic, on: bool) {
+        let _ = (topic, on);
+    }
 }
 
 /// The in-process bus of a single node.

@@ -80,9 +80,10 @@ impl IntoResponse for ApiError {
         let e = self.0;
         let status =
             StatusCode::from_u16(e.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let body = if e.code == ErrorCode::RateLimited {
+        // Every 429 (the rate limiter's, slow mode's 20016) carries `retry_after`.
+        let body = if e.code.status() == 429 {
             let retry = e.retry_after.unwrap_or(1.0);
-            json!({"message": e.code.message(), "retry_after": retry, "global": false, "code": 0})
+            json!({"message": e.code.message(), "retry_after": retry, "global": false, "code": e.code.code()})
         } else if e.fields.is_empty() {
             json!({"code": e.code.code(), "message": e.code.message()})
         } else {
@@ -93,6 +94,9 @@ impl IntoResponse for ApiError {
             && let Ok(v) = HeaderValue::from_str(&format!("{}", retry.ceil() as u64))
         {
             resp.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        if let Some(d) = &e.rate_limit {
+            crate::ratelimit::set_headers(resp.headers_mut(), d);
         }
         resp.extensions_mut().insert(ErrorDetail {
             code: e.code,

@@ -13,10 +13,23 @@ use chrono::{DateTime, Utc};
 use beep_types::{SessionId, UserId};
 
 pub mod conformance;
+pub mod guilds;
+pub mod messages;
 mod migrations;
 pub mod postgres;
 mod sql;
+mod sql_auth;
+mod sql_guilds;
+mod sql_messages;
 pub mod sqlite;
+
+pub use guilds::{
+    AuditEntryRecord, AuditQuery, BanRecord, ChannelLayout, ChannelMove, ChannelPatch,
+    ChannelRecord, ChannelStore, DiscoveredGuild, DiscoveryResults, Guarded, GuildCreateGuard,
+    GuildPatch, GuildRecord, GuildStore, InviteGuard, InviteJoin, InviteRecord, InviteStore,
+    MemberPatch, MemberRecord, MemberStore, NewBan, NewChannel, NewGuild, NewInvite, NewMember,
+    NewRole, Refusal, RolePatch, RoleRecord, UserSummary,
+};
 
 /// What a storage call can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -189,6 +202,122 @@ pub trait SessionStore: Send + Sync {
     async fn revoke_user_sessions(&self, user: UserId, keep: Option<SessionId>) -> Result<u64>;
 }
 
+/// Long-lived bot tokens (`Authorization: Bot <token>`), kept as hashes only.
+#[async_trait]
+pub trait BotTokenStore: Send + Sync {
+    /// Set or replace the token hash of a user; `NotFound` when the user does not exist.
+    async fn set_bot_token(&self, user: UserId, token_hash: &str) -> Result<()>;
+    /// The user whose bot token hashes to `token_hash`.
+    async fn user_by_bot_token(&self, token_hash: &str) -> Result<Option<UserId>>;
+}
+
+/// A one-time code sent to a user (email verification, password reset, email change).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuthCode {
+    pub user_id: UserId,
+    /// What the code is for, e.g. `verify_email`.
+    pub purpose: String,
+    /// Hash of the code; the code itself is only ever in the mail.
+    pub code_hash: String,
+    /// What the code confirms, when that is not the account itself (a new email).
+    pub target: Option<String>,
+    /// Wrong or right tries so far.
+    pub attempts: u32,
+    pub expires_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The fields given when issuing a code.
+#[derive(Debug, Clone)]
+pub struct NewAuthCode {
+    pub user_id: UserId,
+    pub purpose: String,
+    pub code_hash: String,
+    pub target: Option<String>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// One-time codes: at most one per user and purpose; a new one replaces the old.
+#[async_trait]
+pub trait AuthCodeStore: Send + Sync {
+    /// Insert or replace the code of `c.purpose` for `c.user_id`, with no attempts
+    /// counted; `NotFound` when the user does not exist.
+    async fn put_auth_code(&self, c: &NewAuthCode) -> Result<AuthCode>;
+    /// The code of `purpose` for `user`, expired or not.
+    async fn auth_code(&self, user: UserId, purpose: &str) -> Result<Option<AuthCode>>;
+    /// Count one attempt at the code of `purpose` if fewer than `max_attempts` were
+    /// made, and return the code as counted; `None` when there is no code or its
+    /// attempts are used up. Atomic against concurrent calls.
+    async fn attempt_auth_code(
+        &self,
+        user: UserId,
+        purpose: &str,
+        max_attempts: u32,
+    ) -> Result<Option<AuthCode>>;
+    /// Delete the code of `purpose` if its hash is `code_hash`; returns whether it
+    /// did, so of two concurrent uses of one code only one succeeds.
+    async fn consume_auth_code(&self, user: UserId, purpose: &str, code_hash: &str)
+    -> Result<bool>;
+    /// Delete the code of `purpose` whatever it is; returns whether there was one.
+    async fn delete_auth_code(&self, user: UserId, purpose: &str) -> Result<bool>;
+    /// Delete every code that expired before `before`; returns how many.
+    async fn purge_auth_codes(&self, before: DateTime<Utc>) -> Result<u64>;
+}
+
+/// One 2FA backup code of a user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackupCode {
+    pub user_id: UserId,
+    /// Hash of the code.
+    pub code_hash: String,
+    pub used: bool,
+}
+
+/// 2FA backup codes, kept as hashes; each works once.
+#[async_trait]
+pub trait BackupCodeStore: Send + Sync {
+    /// Replace every backup code of `user` with these hashes, all unused (an empty
+    /// list deletes them); `NotFound` when the user does not exist.
+    async fn replace_backup_codes(&self, user: UserId, hashes: &[String]) -> Result<()>;
+    /// The backup codes of `user`, in the order they were given.
+    async fn backup_codes(&self, user: UserId) -> Result<Vec<BackupCode>>;
+    /// Mark the unused code with this hash used; returns false when there is no
+    /// such unused code. Atomic against concurrent calls.
+    async fn use_backup_code(&self, user: UserId, code_hash: &str) -> Result<bool>;
+}
+
+/// Outcome of one rate-limiter step on a bucket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimitState {
+    /// Whether the request fits in the bucket (and was counted).
+    pub allowed: bool,
+    /// The bucket's theoretical arrival time after the step, in ms since the epoch.
+    pub tat_ms: i64,
+}
+
+/// State of the generic cell rate algorithm (GCRA) shared by every node: one
+/// theoretical arrival time per bucket key.
+#[async_trait]
+pub trait RateLimitStore: Send + Sync {
+    /// At `now_ms`, count `cost` requests against bucket `key`, where each request
+    /// takes `interval_ms` and the bucket holds `limit_ms` (burst × interval): the
+    /// new time is `max(tat, now) + cost × interval`, accepted and stored only if it
+    /// is at most `now + limit`. Atomic against concurrent calls on every node.
+    async fn rate_limit_acquire(
+        &self,
+        key: &str,
+        now_ms: i64,
+        interval_ms: i64,
+        limit_ms: i64,
+        cost: u32,
+    ) -> Result<RateLimitState>;
+    /// The stored theoretical arrival time of `key`, if any.
+    async fn rate_limit_tat(&self, key: &str) -> Result<Option<i64>>;
+    /// Forget buckets whose time is before `before_ms` (they are full again);
+    /// returns how many.
+    async fn purge_rate_limits(&self, before_ms: i64) -> Result<u64>;
+}
+
 /// Health and lifecycle of a backend.
 #[async_trait]
 pub trait Lifecycle: Send + Sync {
@@ -198,11 +327,66 @@ pub trait Lifecycle: Send + Sync {
     async fn ping(&self) -> Result<()>;
     /// Finish queued writes and release connections; later calls fail with `Unavailable`.
     async fn close(&self);
+    /// Connection pool figures for metrics, where the backend has a pool.
+    fn pool_status(&self) -> Option<PoolStatus> {
+        None
+    }
+}
+
+/// Connection pool figures of a backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStatus {
+    /// Connections open now.
+    pub size: usize,
+    /// Largest number of connections allowed.
+    pub max_size: usize,
+    /// Open connections not in use.
+    pub available: usize,
+    /// Callers waiting for a connection.
+    pub waiting: usize,
 }
 
 /// Everything the domain needs from storage.
-pub trait Store: Lifecycle + UserStore + SessionStore {}
-impl<T: Lifecycle + UserStore + SessionStore> Store for T {}
+pub trait Store:
+    Lifecycle
+    + UserStore
+    + SessionStore
+    + BotTokenStore
+    + AuthCodeStore
+    + BackupCodeStore
+    + RateLimitStore
+    + GuildStore
+    + ChannelStore
+    + MemberStore
+    + InviteStore
+    + messages::MessageStore
+    + messages::PinStore
+    + messages::ReactionStore
+    + messages::ReadStateStore
+    + messages::WebhookStore
+    + messages::ApplicationStore
+{
+}
+impl<T> Store for T where
+    T: Lifecycle
+        + UserStore
+        + SessionStore
+        + BotTokenStore
+        + AuthCodeStore
+        + BackupCodeStore
+        + RateLimitStore
+        + GuildStore
+        + ChannelStore
+        + MemberStore
+        + InviteStore
+        + messages::MessageStore
+        + messages::PinStore
+        + messages::ReactionStore
+        + messages::ReadStateStore
+        + messages::WebhookStore
+        + messages::ApplicationStore
+{
+}
 
 /// A shared handle to whichever backend is configured.
 pub type DynStore = Arc<dyn Store>;

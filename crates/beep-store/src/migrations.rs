@@ -29,18 +29,52 @@ pub(crate) struct Applied {
 }
 
 /// The SQLite migrations, in order.
-pub(crate) const SQLITE: &[Migration] = &[Migration {
-    version: 1,
-    name: "0001_accounts",
-    sql: include_str!("../migrations/sqlite/0001_accounts.sql"),
-}];
+pub(crate) const SQLITE: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "0001_accounts",
+        sql: include_str!("../migrations/sqlite/0001_accounts.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "0002_auth",
+        sql: include_str!("../migrations/sqlite/0002_auth.sql"),
+    },
+    Migration {
+        version: 3,
+        name: "0003_guilds",
+        sql: include_str!("../migrations/sqlite/0003_guilds.sql"),
+    },
+    Migration {
+        version: 4,
+        name: "0004_messages",
+        sql: include_str!("../migrations/sqlite/0004_messages.sql"),
+    },
+];
 
 /// The PostgreSQL migrations, in order. Same versions and names as [`SQLITE`].
-pub(crate) const POSTGRES: &[Migration] = &[Migration {
-    version: 1,
-    name: "0001_accounts",
-    sql: include_str!("../migrations/postgres/0001_accounts.sql"),
-}];
+pub(crate) const POSTGRES: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "0001_accounts",
+        sql: include_str!("../migrations/postgres/0001_accounts.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "0002_auth",
+        sql: include_str!("../migrations/postgres/0002_auth.sql"),
+    },
+    Migration {
+        version: 3,
+        name: "0003_guilds",
+        sql: include_str!("../migrations/postgres/0003_guilds.sql"),
+    },
+    Migration {
+        version: 4,
+        name: "0004_messages",
+        sql: include_str!("../migrations/postgres/0004_messages.sql"),
+    },
+];
 
 /// A stable fingerprint of a migration's text: 64-bit FNV-1a in hex.
 ///

@@ -239,6 +239,18 @@ const UNIQUE_KEYS: &[UniqueKey] = &[
         name: "sessions_pkey",
         field: "id",
     },
+    UniqueKey {
+        table: "bot_tokens",
+        column: "token_hash",
+        name: "bot_tokens_token_hash_uniq",
+        field: "token",
+    },
+    UniqueKey {
+        table: "backup_codes",
+        column: "user_id",
+        name: "backup_codes_hash_uniq",
+        field: "backup_code",
+    },
 ];
 
 /// The field reported for a unique key this table does not know yet.

@@ -52,7 +52,20 @@ error_table! {
     UnknownSession = (10020, 404, "Unknown Session");
     UnknownBan = (10026, 404, "Unknown Ban");
     /// No valid credentials on a route that needs them.
-    Unauthorized = (40001, 401, "401: Unauthorized");
+    Unauthorized = (0, 401, "401: Unauthorized");
+    /// Wrong login or password (Discord's body, with field errors, as a 401).
+    InvalidLogin = (50035, 401, "Invalid Form Body");
+    /// Logging in needs a verified email address on this instance.
+    EmailNotVerified = (40002, 401, "You need to verify your email address before logging in.");
+    /// A one-time code (email verification, password reset, email change) that is
+    /// wrong, used, expired or out of attempts.
+    InvalidCode = (50035, 401, "Invalid Form Body");
+    /// A login ticket of the two-factor step that is unknown or expired.
+    InvalidMfaTicket = (60006, 401, "Invalid two-factor login ticket");
+    /// A wrong, replayed or used TOTP or backup code during login.
+    InvalidMfaLogin = (60008, 401, "Invalid two-factor code");
+    /// Two-factor authentication is already on (or off) for this account.
+    MfaStateConflict = (60001, 400, "Two-factor authentication is already in that state");
     /// The account must verify its email address first.
     VerificationRequired = (40002, 403, "You need to verify your account in order to perform this action.");
     /// The request body (or an upload in it) is larger than allowed.
@@ -61,7 +74,23 @@ error_table! {
     AlreadyExists = (40007, 409, "Already exists");
     /// Too many requests; the body carries `retry_after`.
     RateLimited = (0, 429, "You are being rate limited.");
+    /// Guilds: the user owns or joined as many guilds as allowed.
+    MaxGuilds = (30001, 400, "Maximum number of guilds reached");
+    /// Guilds: the guild has as many roles as allowed.
+    MaxRoles = (30005, 400, "Maximum number of guild roles reached");
+    /// Guilds: the guild has as many channels as allowed.
+    MaxChannels = (30013, 400, "Maximum number of guild channels reached");
+    /// Guilds: the channel or guild has as many invites as allowed.
+    MaxInvites = (30016, 400, "Maximum number of invites reached");
+    /// Guilds: the user is banned from the guild it tries to join.
+    BannedFromGuild = (40007, 403, "The user is banned from this guild.");
     MissingAccess = (50001, 403, "Missing Access");
+    /// The action does not apply to this kind of channel (an invite to a folder, ...).
+    InvalidChannelType = (50024, 400, "Cannot execute action on this channel type");
+    /// A role that cannot be used here (deleting `@everyone`, ...).
+    InvalidRole = (50028, 400, "Invalid Role");
+    /// An action the guild does not allow (its owner leaving it, ...).
+    InvalidGuild = (50055, 400, "Invalid Guild");
     CannotSendEmptyMessage = (50006, 400, "Cannot send an empty message");
     CannotSendToUser = (50007, 403, "Cannot send messages to this user");
     MissingPermissions = (50013, 403, "Missing Permissions");
@@ -76,6 +105,21 @@ error_table! {
     MfaRequired = (60003, 403, "Two factor is required for this operation");
     /// A wrong TOTP or backup code.
     InvalidMfaCode = (60008, 400, "Invalid two-factor code");
+    // Messages, reactions, pins, webhooks and applications (issue 5).
+    UnknownApplication = (10002, 404, "Unknown Application");
+    /// Slow mode: the body carries `retry_after`.
+    SlowmodeRateLimited = (20016, 429, "This action cannot be performed due to slowmode rate limit.");
+    MaxPins = (30003, 400, "Maximum number of pins reached for the channel (250)");
+    MaxWebhooks = (30007, 400, "Maximum number of webhooks reached (15)");
+    MaxReactions = (30010, 400, "Maximum number of reactions reached (20)");
+    CannotEditOthersMessage = (50005, 403, "Cannot edit a message authored by another user");
+    /// Messages in a folder (Discord's category).
+    CannotSendToNonText = (50008, 400, "Cannot send messages in a non-text channel");
+    BulkDeleteCount = (50016, 400, "Provided too few or too many messages to delete. Must provide at least 2 and fewer than 100 messages to delete.");
+    SystemMessage = (50021, 400, "Cannot execute action on a system message");
+    InvalidWebhookToken = (50027, 401, "Invalid Webhook Token");
+    BulkDeleteTooOld = (50034, 400, "You can only bulk delete messages that are under 14 days old.");
+    ReplyWithoutHistory = (160002, 403, "Cannot reply without permission to read message history");
 }
 
 /// One field-level problem, as Discord reports it in `errors.<path>._errors[]`.

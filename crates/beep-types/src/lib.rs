@@ -5,10 +5,12 @@
 
 pub mod error;
 pub mod ids;
+pub mod intents;
 pub mod snowflake;
 
 pub use error::{ErrorCode, FieldError};
 pub use ids::*;
+pub use intents::Intents;
 pub use snowflake::{Snowflake, SnowflakeGenerator, SnowflakeParseError};
 pub mod permissions;
 pub mod v10;

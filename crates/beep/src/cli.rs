@@ -87,6 +87,23 @@ pub enum AdminCommand {
         #[arg(long)]
         password: String,
     },
+    /// Create a bot account and print its token (`Authorization: Bot <token>`).
+    /// With `--owner`, the bot belongs to an application owned by that account
+    /// (by username or email) and named `--name`.
+    CreateBot {
+        /// The bot's username (a bare bot, without an application).
+        #[arg(long, required_unless_present = "owner")]
+        username: Option<String>,
+        /// The account owning the bot's application.
+        #[arg(long, requires = "name")]
+        owner: Option<String>,
+        /// The application's name (the bot is named after it).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Generate a new token signing key in the keys directory; every node signs
+    /// with it from its next start, and tokens signed by older keys stay valid.
+    RotateKey,
 }
 
 fn env_snapshot() -> Vec<(String, String)> {
@@ -124,8 +141,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 &logging::container_id(&c.node.id),
                 &c.otel.endpoint,
             )?;
+            let stop = server::shutdown_signal()?;
             let node = server::start(c).await?;
-            let result = node.wait(server::shutdown_signal()).await;
+            let result = node.wait(stop).await;
             // The exporter's shutdown blocks while it flushes; keep it off the runtime.
             let _ = tokio::task::spawn_blocking(move || telemetry.shutdown()).await;
             result
@@ -178,7 +196,12 @@ async fn admin(global: &GlobalArgs, cmd: AdminCommand) -> anyhow::Result<()> {
                 password,
                 ..Default::default()
             };
-            let user = services.accounts.register(reg).await.map_err(describe)?;
+            let local = beep_core::accounts::Client::default();
+            let user = services
+                .accounts
+                .register(reg, &local)
+                .await
+                .map_err(describe)?;
             let patch = UserPatch {
                 verified: Some(verified),
                 admin: Some(admin),
@@ -202,6 +225,64 @@ async fn admin(global: &GlobalArgs, cmd: AdminCommand) -> anyhow::Result<()> {
             println!(
                 "password of {} ({}) reset; their sessions were ended",
                 user.username, user.id
+            );
+            Ok(())
+        }
+        AdminCommand::CreateBot {
+            username,
+            owner: Some(owner),
+            name,
+        } => {
+            let owner_user = services
+                .accounts
+                .find_by_login(&owner)
+                .await
+                .map_err(describe)?
+                .ok_or_else(|| anyhow::anyhow!("no account {owner}"))?;
+            let body = beep_types::v10::message::CreateApplication {
+                name: name.or(username).unwrap_or_default(),
+                description: None,
+                bot_public: None,
+            };
+            let made = services
+                .applications
+                .create_for(owner_user.id, body)
+                .await
+                .map_err(describe)?;
+            let bot = made
+                .application
+                .bot
+                .as_ref()
+                .map_or("?", |b| b.username.as_str());
+            println!("created bot {bot} ({})", made.application.id);
+            println!(
+                "application {} owned by {}",
+                made.application.id, owner_user.username
+            );
+            println!("token (shown once): {}", made.token);
+            Ok(())
+        }
+        AdminCommand::CreateBot { username, .. } => {
+            let username = username.unwrap_or_default();
+            let (user, token) = services
+                .accounts
+                .create_bot(&username)
+                .await
+                .map_err(describe)?;
+            println!("created bot {} ({})", user.username, user.id);
+            println!("token (shown once): {token}");
+            Ok(())
+        }
+        AdminCommand::RotateKey => {
+            let dir = if c.auth.keys_dir.is_empty() {
+                c.data_dir.join("keys")
+            } else {
+                c.auth.keys_dir.clone().into()
+            };
+            let path = beep_core::accounts::keys::generate_into(&dir).map_err(describe)?;
+            println!(
+                "new signing key {}; restart the nodes to sign with it",
+                path.display()
             );
             Ok(())
         }

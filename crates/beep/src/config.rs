@@ -13,7 +13,19 @@ use serde::{Deserialize, Serialize};
 
 /// Names of the top-level tables. `BEEP_<TABLE>_<KEY>` addresses `<table>.<key>`.
 const SECTIONS: &[&str] = &[
-    "database", "log", "limits", "node", "otel", "auth", "smtp", "s3",
+    "database",
+    "log",
+    "limits",
+    "node",
+    "otel",
+    "auth",
+    "smtp",
+    "s3",
+    "ratelimit",
+    "files",
+    "gateway",
+    "nats",
+    "guilds",
 ];
 
 /// The whole configuration of one node.
@@ -39,6 +51,241 @@ pub struct Config {
     pub node: NodeConfig,
     /// OpenTelemetry trace export.
     pub otel: OtelConfig,
+    /// Accounts, tokens and sessions.
+    pub auth: AuthConfig,
+    /// Outgoing mail.
+    pub smtp: SmtpConfig,
+    /// Request rate limits.
+    pub ratelimit: RateLimitConfig,
+    /// S3-compatible object storage for files (off: files in `<data_dir>/files`).
+    pub s3: S3Config,
+    /// Uploads, signed file URLs and link previews.
+    pub files: FilesConfig,
+    /// The real-time gateway (fields documented in `beep_gateway::settings`).
+    pub gateway: beep_gateway::settings::GatewaySettings,
+    /// NATS between the nodes of a cluster (`BEEP_NATS_URL`; fields documented in
+    /// `beep_gateway::settings`).
+    pub nats: beep_gateway::settings::NatsSettings,
+    /// Limits on guilds, channels, roles and invites.
+    pub guilds: GuildsConfig,
+}
+
+/// Limits against abuse of guilds ("servers"). Each refusal answers with
+/// Discord's error for it (`30001` guilds, `30013` channels, `30005` roles,
+/// `30016` invites; `429` for creating guilds too fast).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct GuildsConfig {
+    /// Guilds one user may own.
+    pub max_owned: u32,
+    /// Guilds one user may be a member of, owned ones included.
+    pub max_joined: u32,
+    /// Channels (folders included) per guild.
+    pub max_channels: u32,
+    /// Roles per guild, `@everyone` not counted.
+    pub max_roles: u32,
+    /// Live invites per channel.
+    pub max_invites_per_channel: u32,
+    /// Live invites per guild.
+    pub max_invites_per_guild: u32,
+    /// How deep folders may nest (1: no folder inside a folder).
+    pub max_folder_depth: u32,
+    /// Guilds one user may create per minute; 0 for no limit.
+    pub creations_per_minute: u32,
+}
+
+impl Default for GuildsConfig {
+    fn default() -> Self {
+        let d = beep_core::guilds::GuildLimits::default();
+        GuildsConfig {
+            max_owned: d.max_owned_guilds,
+            max_joined: d.max_joined_guilds,
+            max_channels: d.max_channels,
+            max_roles: d.max_roles,
+            max_invites_per_channel: d.max_invites_per_channel,
+            max_invites_per_guild: d.max_invites_per_guild,
+            max_folder_depth: d.max_folder_depth,
+            creations_per_minute: d.guild_creations_per_minute,
+        }
+    }
+}
+
+impl GuildsConfig {
+    /// The limits as the guild service takes them.
+    pub fn limits(&self) -> beep_core::guilds::GuildLimits {
+        beep_core::guilds::GuildLimits {
+            max_owned_guilds: self.max_owned,
+            max_joined_guilds: self.max_joined,
+            max_channels: self.max_channels,
+            max_roles: self.max_roles,
+            max_invites_per_channel: self.max_invites_per_channel,
+            max_invites_per_guild: self.max_invites_per_guild,
+            max_folder_depth: self.max_folder_depth,
+            guild_creations_per_minute: self.creations_per_minute,
+        }
+    }
+}
+
+/// S3-compatible object storage for files. Used when `bucket` is set; otherwise
+/// files live in `<data_dir>/files`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct S3Config {
+    /// Endpoint URL (e.g. `http://127.0.0.1:9000` for MinIO, Garage or moto); empty
+    /// for AWS itself.
+    pub endpoint: String,
+    /// Bucket name; empty keeps files on local disk.
+    pub bucket: String,
+    /// Region; `us-east-1` when empty.
+    pub region: String,
+    /// Access key id.
+    pub access_key_id: String,
+    /// Secret access key. Secret: redacted by `beep config check`.
+    pub secret_access_key: String,
+    /// Path-style requests (`endpoint/bucket/key`) instead of virtual-hosted ones
+    /// (`bucket.endpoint/key`); most self-hosted servers need it.
+    pub path_style: bool,
+}
+
+/// Uploads, signed file URLs and link previews.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct FilesConfig {
+    /// Largest attachment, in bytes (refused with 413 while it streams in).
+    pub max_upload_bytes: u64,
+    /// Most attachments on one message.
+    pub max_files: usize,
+    /// Largest avatar, banner or icon, in bytes.
+    pub max_avatar_bytes: u64,
+    /// Largest image accepted, in pixels (`width * height`), checked from the header.
+    pub max_image_pixels: u64,
+    /// How long a signed file URL stays valid, in seconds.
+    pub url_ttl_secs: u64,
+    /// Key signing file URLs, 64 hex digits; every node of a cluster needs the same.
+    /// Empty: a key generated in `<data_dir>/files-signing.key`. Secret: redacted.
+    pub signing_key: String,
+    /// Fetch link previews for URLs in messages.
+    pub preview_enabled: bool,
+    /// Hosts (`name` or `name:port`) link previews may fetch even though they
+    /// resolve to a private or loopback address. Empty by default; for tests and
+    /// intranets only.
+    pub preview_allowlist: Vec<String>,
+}
+
+impl Default for FilesConfig {
+    fn default() -> Self {
+        FilesConfig {
+            max_upload_bytes: 25 * 1024 * 1024,
+            max_files: 10,
+            max_avatar_bytes: 10 * 1024 * 1024,
+            max_image_pixels: 50_000_000,
+            url_ttl_secs: 24 * 3600,
+            signing_key: String::new(),
+            preview_enabled: true,
+            preview_allowlist: Vec::new(),
+        }
+    }
+}
+
+/// Accounts, tokens and sessions.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    /// Lifetime of access tokens, in seconds.
+    pub access_token_ttl_secs: u64,
+    /// A session ends when its refresh token goes unused for this many days.
+    pub session_idle_days: u64,
+    /// Whether logging in needs a verified email address. Unset: yes exactly when
+    /// mail is delivered (`smtp.url` set); `true` or `false` decides either way.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub require_email_verification: Option<bool>,
+    /// Directory of the token signing keys (`*.pem`, Ed25519 PKCS#8); empty means
+    /// `<data_dir>/keys`. A key is generated there on first start. The file names'
+    /// order decides which key signs (the last); every key verifies.
+    pub keys_dir: String,
+    /// Signing keys as PEM text instead of files (the last one signs). Secret:
+    /// redacted by `beep config check`.
+    pub keys: Vec<String>,
+    /// Failed logins allowed per account and per client address within 15 minutes.
+    pub max_failed_logins: u32,
+    /// Registrations allowed per client address per hour.
+    pub registrations_per_hour: u32,
+    /// argon2id memory cost in KiB (at least 19456). Changing a cost rehashes each
+    /// password at its next successful login.
+    pub argon2_memory_kib: u32,
+    /// argon2id passes (at least 2).
+    pub argon2_iterations: u32,
+    /// argon2id lanes.
+    pub argon2_parallelism: u32,
+}
+
+/// Outgoing mail.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmtpConfig {
+    /// `smtp://[user:pass@]host:port` (plain; `?tls=required` for STARTTLS,
+    /// `?tls=opportunistic` for STARTTLS when offered) or `smtps://host:port` (TLS
+    /// from the start); empty writes mails, codes included, to the log. Secret:
+    /// redacted by `beep config check`.
+    pub url: String,
+    /// `From:` of the mails, e.g. `Beep <noreply@chat.example.org>`.
+    pub from: String,
+    /// Seconds to wait for the relay before giving up on a mail.
+    pub timeout_secs: u64,
+}
+
+/// Request rate limits.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RateLimitConfig {
+    /// Whether requests are counted at all (failed-login limits included).
+    pub enabled: bool,
+    /// Where buckets live: `auto` (the database on PostgreSQL, so every node
+    /// shares them; memory on SQLite), `memory` or `database`.
+    pub backend: String,
+    /// Requests per second per caller (user, bot token or address) on each route.
+    pub per_second: u32,
+    /// Requests per minute per address on each route that takes a password or a
+    /// code (login, registration, refresh, codes).
+    pub auth_per_minute: u32,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            access_token_ttl_secs: 15 * 60,
+            session_idle_days: 30,
+            require_email_verification: None,
+            keys_dir: String::new(),
+            keys: Vec::new(),
+            max_failed_logins: 5,
+            registrations_per_hour: 10,
+            argon2_memory_kib: 19_456,
+            argon2_iterations: 2,
+            argon2_parallelism: 1,
+        }
+    }
+}
+
+impl Default for SmtpConfig {
+    fn default() -> Self {
+        SmtpConfig {
+            url: String::new(),
+            from: String::new(),
+            timeout_secs: 15,
+        }
+    }
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        RateLimitConfig {
+            enabled: true,
+            backend: "auto".into(),
+            per_second: 50,
+            auth_per_minute: 30,
+        }
+    }
 }
 
 /// Database settings.
@@ -88,6 +335,10 @@ pub struct NodeConfig {
     pub worker_id: u16,
     /// Name of this node in logs (`container_id`); the host name when empty.
     pub id: String,
+    /// Take client addresses from `X-Forwarded-For`: only behind a reverse proxy
+    /// that sets it (otherwise clients could pick their address, and with it their
+    /// rate-limit bucket).
+    pub trust_forwarded_for: bool,
 }
 
 /// OpenTelemetry trace export.
@@ -110,6 +361,14 @@ impl Default for Config {
             limits: LimitsConfig::default(),
             node: NodeConfig::default(),
             otel: OtelConfig::default(),
+            auth: AuthConfig::default(),
+            smtp: SmtpConfig::default(),
+            ratelimit: RateLimitConfig::default(),
+            s3: S3Config::default(),
+            files: FilesConfig::default(),
+            gateway: Default::default(),
+            nats: Default::default(),
+            guilds: GuildsConfig::default(),
         }
     }
 }
@@ -258,7 +517,8 @@ fn insert_path(dict: &mut figment::value::Dict, path: &str, value: figment::valu
 impl Config {
     /// Check values serde cannot check; returns every problem found.
     pub fn validate(&self) -> Result<(), Vec<String>> {
-        let mut problems = Vec::new();
+        let mut problems = self.gateway.problems();
+        problems.extend(self.nats.problems());
         if self.node.worker_id > beep_types::snowflake::MAX_WORKER_ID {
             problems.push(format!(
                 "node.worker_id must be 0..=1023, got {}",
@@ -282,10 +542,76 @@ impl Config {
         if self.limits.json_body_bytes < 1024 {
             problems.push("limits.json_body_bytes must be at least 1024".into());
         }
+        let g = &self.guilds;
+        if [g.max_owned, g.max_joined, g.max_channels, g.max_roles]
+            .into_iter()
+            .chain([
+                g.max_invites_per_channel,
+                g.max_invites_per_guild,
+                g.max_folder_depth,
+            ])
+            .any(|v| v == 0)
+        {
+            problems.push("guilds.max_* limits must be at least 1".into());
+        }
+        if !matches!(
+            self.ratelimit.backend.as_str(),
+            "auto" | "memory" | "database"
+        ) {
+            problems.push("ratelimit.backend must be `auto`, `memory` or `database`".into());
+        }
+        if self.ratelimit.backend == "database" && self.database.url.is_empty() {
+            problems.push(
+                "ratelimit.backend = `database` needs PostgreSQL (database.url); SQLite is one node"
+                    .into(),
+            );
+        }
+        if self.ratelimit.per_second == 0 || self.ratelimit.auth_per_minute == 0 {
+            problems.push(
+                "ratelimit.per_second and ratelimit.auth_per_minute must be at least 1".into(),
+            );
+        }
+        if self.auth.access_token_ttl_secs == 0 || self.auth.access_token_ttl_secs > 24 * 3600 {
+            problems.push("auth.access_token_ttl_secs must be 1..=86400".into());
+        }
+        if self.auth.session_idle_days == 0 {
+            problems.push("auth.session_idle_days must be at least 1".into());
+        }
+        if self.auth.max_failed_logins == 0 || self.auth.registrations_per_hour == 0 {
+            problems.push(
+                "auth.max_failed_logins and auth.registrations_per_hour must be at least 1".into(),
+            );
+        }
+        if self.auth.argon2_memory_kib < 19_456
+            || self.auth.argon2_iterations < 2
+            || self.auth.argon2_parallelism == 0
+        {
+            problems.push(
+                "auth.argon2_* must be at least m=19456 KiB, t=2, p=1 (OWASP's minimum)".into(),
+            );
+        }
+        let smtp = &self.smtp.url;
+        if !smtp.is_empty() && !smtp.starts_with("smtp://") && !smtp.starts_with("smtps://") {
+            problems.push("smtp.url must start with smtp:// or smtps:// (or be empty)".into());
+        }
         if self.database.sqlite_readers == 0 || self.database.max_connections == 0 {
             problems.push(
                 "database.sqlite_readers and database.max_connections must be at least 1".into(),
             );
+        }
+        if self.files.max_upload_bytes == 0 || self.files.max_files == 0 {
+            problems.push("files.max_upload_bytes and files.max_files must be at least 1".into());
+        }
+        let key = &self.files.signing_key;
+        if !key.is_empty() && (key.len() != 64 || !key.bytes().all(|b| b.is_ascii_hexdigit())) {
+            problems.push("files.signing_key must be 64 hex digits (or empty)".into());
+        }
+        if !self.s3.bucket.is_empty()
+            && !self.s3.endpoint.is_empty()
+            && !self.s3.endpoint.starts_with("http://")
+            && !self.s3.endpoint.starts_with("https://")
+        {
+            problems.push("s3.endpoint must start with http:// or https://".into());
         }
         if problems.is_empty() {
             Ok(())
@@ -298,6 +624,17 @@ impl Config {
     pub fn redacted_toml(&self) -> String {
         let mut c = self.clone();
         c.database.url = redact_url(&c.database.url);
+        c.smtp.url = redact_url(&c.smtp.url);
+        c.nats.url = redact_url(&c.nats.url);
+        if !c.s3.secret_access_key.is_empty() {
+            c.s3.secret_access_key = "<redacted>".into();
+        }
+        if !c.files.signing_key.is_empty() {
+            c.files.signing_key = "<redacted>".into();
+        }
+        for k in &mut c.auth.keys {
+            *k = "<redacted>".into();
+        }
         toml::to_string_pretty(&c).unwrap_or_else(|e| format!("# cannot render: {e}"))
     }
 

@@ -3,5 +3,6 @@
 
 pub mod cli;
 pub mod config;
+pub mod gateway_role;
 pub mod logging;
 pub mod server;

@@ -20,7 +20,7 @@ use crate::config::Config;
 /// Roles a process can be asked to run (SPEC §1.3).
 pub const KNOWN_ROLES: &[&str] = &["api", "gateway", "voice", "worker"];
 /// Roles this build implements; the others are refused until their issues land.
-pub const AVAILABLE_ROLES: &[&str] = &["api"];
+pub const AVAILABLE_ROLES: &[&str] = &["api", "gateway"];
 
 /// Expand and check `--roles`: `all` means every available role.
 pub fn resolve_roles(asked: &[String]) -> anyhow::Result<Vec<&'static str>> {
@@ -94,15 +94,114 @@ pub fn ensure_data_dir(c: &Config) -> anyhow::Result<PathBuf> {
 
 /// Open the store and the services over it (used by `serve` and `admin`).
 pub async fn open_services(c: &Config) -> anyhow::Result<Services> {
+    open_services_with_bus(c, None).await
+}
+
+/// Like [`open_services`], over a given event bus (a cluster's) instead of the
+/// in-process one.
+pub async fn open_services_with_bus(
+    c: &Config,
+    bus: Option<Arc<dyn beep_core::events::EventBus>>,
+) -> anyhow::Result<Services> {
     ensure_data_dir(c)?;
     let store: DynStore = beep_store::open(&store_config(c))
         .await
         .context("cannot open the database")?;
-    let core = CoreConfig {
-        worker_id: c.node.worker_id,
-        ..CoreConfig::default()
+    let core = core_config(c);
+    match bus {
+        Some(bus) => Services::with_bus(store, &core, bus),
+        None => Services::new(store, &core),
+    }
+    .map_err(|e| anyhow::anyhow!("{e:?}"))
+}
+
+/// The domain's settings from the node's configuration.
+pub fn core_config(c: &Config) -> CoreConfig {
+    use beep_core::ratelimit::Quota;
+    use beep_core::{KeySource, RateLimitBackend};
+    let a = &c.auth;
+    let keys = if !a.keys.is_empty() {
+        KeySource::Pems(a.keys.clone())
+    } else if a.keys_dir.is_empty() {
+        KeySource::Dir(c.data_dir.join("keys"))
+    } else {
+        KeySource::Dir(a.keys_dir.clone().into())
     };
-    Services::new(store, &core).map_err(|e| anyhow::anyhow!("{e:?}"))
+    let rate_limits = match (c.ratelimit.enabled, c.ratelimit.backend.as_str()) {
+        (false, _) => RateLimitBackend::Off,
+        (true, "database") => RateLimitBackend::Shared,
+        (true, "auto") if !c.database.url.is_empty() => RateLimitBackend::Shared,
+        _ => RateLimitBackend::Memory,
+    };
+    CoreConfig {
+        worker_id: c.node.worker_id,
+        password_hash: beep_core::accounts::password::HashParams {
+            memory_kib: a.argon2_memory_kib,
+            iterations: a.argon2_iterations,
+            parallelism: a.argon2_parallelism,
+        },
+        auth: beep_core::accounts::AuthSettings {
+            // Tokens must verify on every node, so the issuer is the public URL
+            // only when one is configured (all nodes then share it).
+            issuer: if c.public_url.is_empty() {
+                "beep".into()
+            } else {
+                c.public_base_url()
+            },
+            access_ttl: Duration::from_secs(a.access_token_ttl_secs),
+            refresh_ttl: Duration::from_secs(a.session_idle_days * 24 * 3600),
+            require_email_verification: a.require_email_verification,
+            login_failures: Quota::strict(a.max_failed_logins, Duration::from_secs(15 * 60)),
+            registrations: Quota::per(a.registrations_per_hour, Duration::from_secs(3600)),
+            ..Default::default()
+        },
+        keys,
+        mail: beep_core::mail::MailSettings {
+            smtp_url: c.smtp.url.clone(),
+            from: c.smtp.from.clone(),
+            timeout: Duration::from_secs(c.smtp.timeout_secs),
+        },
+        rate_limits,
+        files: files_config(c),
+        guilds: c.guilds.limits(),
+        ..CoreConfig::default()
+    }
+}
+
+/// The files service's settings: `<data_dir>/files`, or the S3 bucket when one is set.
+pub fn files_config(c: &Config) -> beep_files::FilesConfig {
+    let (f, s) = (&c.files, &c.s3);
+    let storage = if s.bucket.is_empty() {
+        beep_files::StorageConfig::Local(c.data_dir.join("files"))
+    } else {
+        beep_files::StorageConfig::S3(beep_files::S3Settings {
+            endpoint: s.endpoint.clone(),
+            bucket: s.bucket.clone(),
+            region: s.region.clone(),
+            access_key_id: s.access_key_id.clone(),
+            secret_access_key: s.secret_access_key.clone(),
+            path_style: s.path_style,
+        })
+    };
+    beep_files::FilesConfig {
+        storage,
+        signing_key: f.signing_key.clone(),
+        key_file: c.data_dir.join("files-signing.key"),
+        url_ttl_secs: f.url_ttl_secs,
+        max_upload_bytes: f.max_upload_bytes,
+        max_files: f.max_files,
+        max_avatar_bytes: f.max_avatar_bytes,
+        image: beep_files::ImageLimits {
+            max_pixels: f.max_image_pixels,
+            ..Default::default()
+        },
+        preview: beep_files::PreviewConfig {
+            enabled: f.preview_enabled,
+            allowlist: f.preview_allowlist.clone(),
+            ..Default::default()
+        },
+        ..Default::default()
+    }
 }
 
 /// The process-wide Prometheus recorder (installed once, shared by every server a
@@ -169,7 +268,11 @@ impl Running {
 pub async fn start(config: Config) -> anyhow::Result<Running> {
     let started = Instant::now();
     let roles = resolve_roles(&config.roles)?;
-    let services = open_services(&config).await?;
+    let nats = crate::gateway_role::event_bus(&config).await?;
+    let bus = nats
+        .clone()
+        .map(|n| n as Arc<dyn beep_core::events::EventBus>);
+    let services = open_services_with_bus(&config, bus).await?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -185,12 +288,28 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
             json_body_bytes: config.limits.json_body_bytes,
             json_depth: config.limits.json_depth,
             public_url,
+            trust_forwarded_for: config.node.trust_forwarded_for,
+            route_limits: beep_http::ratelimit::RouteLimits {
+                enabled: config.ratelimit.enabled,
+                per_second: config.ratelimit.per_second,
+                auth_per_minute: config.ratelimit.auth_per_minute,
+            },
         }),
         metrics: metrics_handle(),
     };
-    let app = beep_http::router(state);
+    let gw = crate::gateway_role::gateway_role(
+        &config,
+        &services,
+        nats.as_ref(),
+        &roles,
+        &state.config.public_url,
+    )
+    .await?;
+    let app = beep_http::router_with(state, roles.contains(&"api"), gw.api_routes, gw.root_routes);
+    let gateway = gw.gateway;
     let (stop, stopped) = oneshot::channel::<()>();
     let store = services.store.clone();
+    let maintenance = spawn_maintenance(services.clone());
     let task = tokio::spawn(async move {
         axum::serve(
             listener,
@@ -198,10 +317,16 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         )
         .with_graceful_shutdown(async move {
             let _ = stopped.await;
+            if let Some(g) = &gateway {
+                // Clients are told to reconnect (RECONNECT) before the listener
+                // closes, so they move to another node without losing events.
+                g.drain().await;
+            }
             info!("shutting down: no new connections, finishing in-flight requests");
         })
         .await
         .context("HTTP server failed")?;
+        maintenance.abort();
         store.close().await;
         info!("stopped");
         Ok(())
@@ -221,26 +346,34 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     })
 }
 
-/// Resolves on SIGTERM or SIGINT.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+/// Purge expired one-time codes and full rate-limit buckets every five minutes.
+fn spawn_maintenance(services: Services) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(300));
+        loop {
+            tick.tick().await;
+            if let Err(e) = services.accounts.maintenance().await {
+                tracing::warn!(cause = ?e, "maintenance failed; will retry");
             }
-            Err(_) => std::future::pending::<()>().await,
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => info!("SIGINT received"),
-        _ = term => info!("SIGTERM received"),
-    }
+    })
+}
+
+/// Resolves on SIGTERM or SIGINT.
+///
+/// The handlers are installed when this function is called, not when the future is
+/// first polled, so a signal that arrives while the node is still starting is not
+/// lost (nor does it kill the process with the default action).
+pub fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).context("cannot install the SIGTERM handler")?;
+    let mut int = signal(SignalKind::interrupt()).context("cannot install the SIGINT handler")?;
+    Ok(async move {
+        tokio::select! {
+            _ = int.recv() => info!("SIGINT received"),
+            _ = term.recv() => info!("SIGTERM received"),
+        }
+    })
 }
 
 #[cfg(test)]
@@ -253,9 +386,12 @@ mod tests {
 
     #[test]
     fn roles_expand_and_refuse() {
-        assert_eq!(resolve_roles(&s(&["all"])).expect("all"), vec!["api"]);
+        assert_eq!(
+            resolve_roles(&s(&["all"])).expect("all"),
+            vec!["api", "gateway"]
+        );
         assert_eq!(resolve_roles(&s(&["api,api"])).expect("dedup"), vec!["api"]);
-        let e = resolve_roles(&s(&["gateway"])).expect_err("not yet");
+        let e = resolve_roles(&s(&["voice"])).expect_err("not yet");
         assert!(e.to_string().contains("not available"), "{e}");
         let e = resolve_roles(&s(&["bogus"])).expect_err("unknown");
         assert!(e.to_string().contains("unknown role"), "{e}");

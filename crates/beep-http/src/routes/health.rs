@@ -29,6 +29,12 @@ pub async fn readyz(State(app): State<AppState>) -> Response {
 
 /// `GET /metrics` — Prometheus text exposition.
 pub async fn metrics(State(app): State<AppState>) -> Response {
+    if let Some(p) = app.services.store.pool_status() {
+        metrics::gauge!("beep_store_pool_connections").set(p.size as f64);
+        metrics::gauge!("beep_store_pool_max_connections").set(p.max_size as f64);
+        metrics::gauge!("beep_store_pool_available").set(p.available as f64);
+        metrics::gauge!("beep_store_pool_waiting").set(p.waiting as f64);
+    }
     let body = app.metrics.as_ref().map(|h| h.render()).unwrap_or_default();
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }

@@ -21,11 +21,40 @@ use chrono::{DateTime, Utc};
 
 use crate::{DynStore, NewSession, NewUser, Result, StoreError};
 
+mod auth;
+mod guilds;
+mod guilds_channels;
+mod guilds_members;
 mod lifecycle;
+mod messages;
+mod messages_hooks;
 mod sessions;
 mod users;
 
+pub use auth::{
+    auth_codes_consume_once_and_purge, auth_codes_issue_and_count_attempts, backup_codes_work_once,
+    bot_tokens_set_replace_and_cascade, rate_limit_gcra_steps,
+    rate_limit_is_atomic_under_concurrency,
+};
+pub use guilds::{
+    audit_log_filters_and_pages, guilds_create_limits, guilds_create_with_defaults,
+    guilds_delete_cascades, guilds_discovery_search, guilds_of_user_pages,
+    guilds_update_and_transfer, roles_lifecycle,
+};
+pub use guilds_channels::{
+    channels_delete_subtree, channels_layout_versioning, channels_overwrites,
+};
+pub use guilds_members::{
+    bans_lifecycle, invites_create_list_delete, invites_join, invites_last_use_is_taken_once,
+    members_join_list_search, members_update_roles_and_remove,
+};
 pub use lifecycle::{close_rejects_later_calls, concurrent_writes_all_land, ping_works};
+pub use messages::{
+    messages_insert_and_read, messages_nonce_replay, messages_nonce_replay_is_atomic,
+    messages_pages, messages_update_and_delete, pins_limit_and_notice, reactions_lifecycle,
+    read_states_counts,
+};
+pub use messages_hooks::{applications_and_bot_roles, webhooks_lifecycle};
 pub use sessions::{
     sessions_lifecycle, sessions_revoke_all_except_one, sessions_rotate_refresh_compare_and_swap,
 };
@@ -56,6 +85,39 @@ macro_rules! __conformance_cases {
             concurrent_writes_all_land
             close_rejects_later_calls
             ping_works
+            bot_tokens_set_replace_and_cascade
+            auth_codes_issue_and_count_attempts
+            auth_codes_consume_once_and_purge
+            backup_codes_work_once
+            rate_limit_gcra_steps
+            rate_limit_is_atomic_under_concurrency
+            guilds_create_with_defaults
+            guilds_create_limits
+            guilds_update_and_transfer
+            guilds_delete_cascades
+            guilds_of_user_pages
+            guilds_discovery_search
+            roles_lifecycle
+            audit_log_filters_and_pages
+            channels_layout_versioning
+            channels_delete_subtree
+            channels_overwrites
+            members_join_list_search
+            members_update_roles_and_remove
+            bans_lifecycle
+            invites_create_list_delete
+            invites_join
+            invites_last_use_is_taken_once
+            messages_insert_and_read
+            messages_pages
+            messages_nonce_replay
+            messages_nonce_replay_is_atomic
+            messages_update_and_delete
+            pins_limit_and_notice
+            reactions_lifecycle
+            read_states_counts
+            webhooks_lifecycle
+            applications_and_bot_roles
         ] }
     };
 }
@@ -225,7 +287,7 @@ mod tests {
 
     #[test]
     fn cases_are_listed_once_each() {
-        assert_eq!(CASES.len(), 14);
+        assert!(CASES.len() >= 14 + 17, "{}", CASES.len());
         let mut sorted = CASES.to_vec();
         sorted.sort_unstable();
         sorted.dedup();

@@ -10,11 +10,15 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use deadpool_postgres::{Object, Pool};
 
-use crate::{Lifecycle, Result, StoreError};
+use crate::{Lifecycle, PoolStatus, Result, StoreError};
 
 mod accounts;
+mod auth;
 mod connection;
 mod error;
+mod guilds;
+mod messages;
+mod messages_hooks;
 
 /// Settings of the PostgreSQL backend.
 #[derive(Debug, Clone)]
@@ -113,5 +117,16 @@ impl Lifecycle for PostgresStore {
         while self.pool.status().size > 0 && start.elapsed() < CLOSE_GRACE {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
+    }
+
+    /// Connection pool figures for metrics, where the backend has a pool.
+    fn pool_status(&self) -> Option<PoolStatus> {
+        let st = self.pool.status();
+        Some(PoolStatus {
+            size: st.size,
+            max_size: st.max_size,
+            available: st.available,
+            waiting: st.waiting,
+        })
     }
 }

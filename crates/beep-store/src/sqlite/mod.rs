@@ -12,8 +12,12 @@ use async_trait::async_trait;
 use crate::{Lifecycle, Result};
 
 mod accounts;
+mod auth;
 mod connection;
 mod error;
+mod guilds;
+mod messages;
+mod messages_hooks;
 mod readers;
 mod writer;
 

@@ -304,7 +304,7 @@ impl utoipa::ToSchema for Timestamp {}
 
 /// Serde helpers for `Option<Option<T>>`: an absent key is `None` (with
 /// `#[serde(default)]`), `null` is `Some(None)`, a value is `Some(Some(v))`.
-pub(crate) mod double_option {
+pub mod double_option {
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
     pub fn serialize<T: Serialize, S: Serializer>(

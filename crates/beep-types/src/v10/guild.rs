@@ -82,6 +82,51 @@ pub struct Guild {
     pub incidents_data: Option<Value>,
 }
 
+/// A guild as `GET /users/@me/guilds` lists it: the caller's view, without roles.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PartialGuild {
+    pub id: GuildId,
+    pub name: String,
+    pub icon: Option<String>,
+    pub banner: Option<String>,
+    /// Whether the caller owns the guild.
+    pub owner: bool,
+    /// The caller's guild-level permissions.
+    pub permissions: Permissions,
+    pub features: Vec<String>,
+    /// Only with `?with_counts=true`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approximate_member_count: Option<u64>,
+    /// Only with `?with_counts=true`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approximate_presence_count: Option<u64>,
+}
+
+/// A public guild as discovery lists it (Beep's `GET /discovery/guilds`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct DiscoverableGuild {
+    pub id: GuildId,
+    pub name: String,
+    pub icon: Option<String>,
+    pub banner: Option<String>,
+    pub description: Option<String>,
+    pub features: Vec<String>,
+    pub approximate_member_count: u64,
+    /// Presence is not tracked yet; always 0.
+    pub approximate_presence_count: u64,
+}
+
+/// One page of discovery results (Beep extension).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct DiscoveryPage {
+    /// How many public guilds match in all.
+    pub total: u64,
+    /// Best matches first (then the larger guilds first).
+    pub guilds: Vec<DiscoverableGuild>,
+    pub offset: u32,
+    pub limit: u32,
+}
+
 /// A role. The `@everyone` role has the guild's id and position 0.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Role {

@@ -5,3 +5,4 @@ pub mod user;
 pub use user::{CurrentUser, PublicUser};
 pub mod channel;
 pub mod guild;
+pub mod message;

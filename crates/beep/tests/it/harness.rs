@@ -45,6 +45,10 @@ pub fn test_config(dir: &Path) -> Config {
         ..Config::default()
     };
     c.log.level = "warn".into();
+    // Tests register and log in many accounts from one address; the limits on
+    // that are tested on their own, with these set back.
+    c.auth.registrations_per_hour = 10_000;
+    c.ratelimit.auth_per_minute = 10_000;
     if std::env::var("BEEP_TEST_BACKEND").as_deref() == Ok("postgres")
         && let Some(url) = postgres_url()
     {
@@ -55,12 +59,34 @@ pub fn test_config(dir: &Path) -> Config {
     c
 }
 
+/// The password [`TestServer::register`] and [`TestServer::user`] give accounts.
+pub const PASSWORD: &str = "a sturdy passphrase";
+
+/// A registered, logged-in user.
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    pub id: String,
+    /// Access token, for `Authorization`.
+    pub token: String,
+    pub refresh_token: String,
+    pub name: String,
+}
+
+impl TestUser {
+    /// The token as an `Option`, for the request helpers.
+    pub fn auth(&self) -> Option<&str> {
+        Some(&self.token)
+    }
+}
+
 /// An in-process server with a client pointed at it.
 pub struct TestServer {
     pub node: Option<Running>,
     pub base: String,
     pub http: reqwest::Client,
     pub _dir: tempfile::TempDir,
+    /// The PostgreSQL schema of this node, when on PostgreSQL.
+    pub schema: Option<String>,
 }
 
 impl TestServer {
@@ -74,6 +100,7 @@ impl TestServer {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut c = test_config(dir.path());
         adjust(&mut c);
+        let schema = (!c.database.schema.is_empty()).then(|| c.database.schema.clone());
         let node = server::start(c).await.expect("server starts");
         let base = format!("http://{}", node.addr);
         TestServer {
@@ -81,6 +108,7 @@ impl TestServer {
             base,
             http: reqwest::Client::new(),
             _dir: dir,
+            schema,
         }
     }
 
@@ -116,11 +144,99 @@ impl TestServer {
         let (s, v) = self
             .post(
                 "/auth/register",
-                &serde_json::json!({"username": username, "email": format!("{username}@example.org"), "password": "a sturdy passphrase"}),
+                &serde_json::json!({"username": username, "email": format!("{username}@example.org"), "password": PASSWORD}),
             )
             .await;
         assert_eq!(s, 201, "register {username}: {v}");
         v
+    }
+
+    /// Send `method` to an API path with an optional token (sent as
+    /// `Authorization: <token>`, verbatim: pass `"Bot ..."` or `"Bearer ..."` to
+    /// choose a scheme) and an optional JSON body; returns status and parsed body
+    /// (`Null` when empty or not JSON).
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> (u16, Value) {
+        let r = self.send(method, path, token, body).await;
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Like [`TestServer::call`], returning the whole response (headers included).
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> reqwest::Response {
+        let mut rb = self.http.request(method, self.api(path));
+        if let Some(t) = token {
+            rb = rb.header("authorization", t);
+        }
+        if let Some(b) = body {
+            rb = rb.json(b);
+        }
+        rb.send().await.expect("request")
+    }
+
+    /// GET an API path.
+    pub async fn get(&self, path: &str, token: Option<&str>) -> (u16, Value) {
+        self.call(reqwest::Method::GET, path, token, None).await
+    }
+
+    /// POST JSON to an API path with an optional token.
+    pub async fn post_as(&self, path: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
+        self.call(reqwest::Method::POST, path, token, Some(body))
+            .await
+    }
+
+    /// PATCH JSON to an API path.
+    pub async fn patch(&self, path: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
+        self.call(reqwest::Method::PATCH, path, token, Some(body))
+            .await
+    }
+
+    /// PUT JSON to an API path.
+    #[allow(dead_code)] // for the suites of other resources
+    pub async fn put(&self, path: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
+        self.call(reqwest::Method::PUT, path, token, Some(body))
+            .await
+    }
+
+    /// DELETE an API path.
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> (u16, Value) {
+        self.call(reqwest::Method::DELETE, path, token, None).await
+    }
+
+    /// Log in with a login (username or email) and password; panics unless 200.
+    pub async fn login(&self, login: &str, password: &str) -> Value {
+        let (s, v) = self
+            .post(
+                "/auth/login",
+                &serde_json::json!({"login": login, "password": password}),
+            )
+            .await;
+        assert_eq!(s, 200, "login {login}: {v}");
+        v
+    }
+
+    /// Register `name` (email `<name>@example.org`, password [`PASSWORD`]) and log
+    /// in. Email verification is not required by the test configuration.
+    pub async fn user(&self, name: &str) -> TestUser {
+        let u = self.register(name).await;
+        let v = self.login(name, PASSWORD).await;
+        TestUser {
+            id: u["id"].as_str().expect("user id").to_owned(),
+            token: v["token"].as_str().expect("token").to_owned(),
+            refresh_token: v["refresh_token"].as_str().unwrap_or_default().to_owned(),
+            name: name.to_owned(),
+        }
     }
 
     /// Stop the server gracefully.

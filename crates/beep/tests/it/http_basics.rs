@@ -191,3 +191,27 @@ async fn openapi_document_lists_the_routes() {
     );
     s.stop().await;
 }
+
+#[tokio::test]
+async fn ids_out_of_range_are_400_not_crashes() {
+    let s = TestServer::start().await;
+    let me = s.user("idcheck").await;
+    for bad in [
+        "18446744073709551616",
+        "9223372036854775808",
+        "-1",
+        "1e3",
+        "abc",
+        "99999999999999999999999999",
+    ] {
+        let (st, v) = s.get(&format!("/users/{bad}"), me.auth()).await;
+        assert_eq!(st, 400, "{bad}: {v}");
+        assert_eq!(v["code"], 50035, "{bad}: {v}");
+    }
+    // The largest valid snowflake parses and is simply unknown.
+    let (st, v) = s.get("/users/9223372036854775807", me.auth()).await;
+    assert_eq!(st, 404, "{v}");
+    assert_eq!(v["code"], 10013);
+    assert_eq!(s.get_raw("/healthz").await.status(), 200);
+    s.stop().await;
+}

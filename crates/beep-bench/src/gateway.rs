@@ -1,0 +1,131 @@
+//! A minimal Discord v10 gateway client: connect, HELLO, IDENTIFY, READY,
+//! heartbeats, and a stream of dispatches.
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use futures::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::net::TcpSocket;
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::Message;
+
+/// A dispatch received: name and payload.
+pub type Dispatch = (String, Value);
+
+/// Intents asking for guild messages, DMs and message content.
+pub const INTENTS: u64 = (1 << 0) | (1 << 9) | (1 << 12) | (1 << 15);
+
+/// Connect to `url` (ws://host:port/path) from `local` (to spread source
+/// addresses over 127.0.0.0/8), identify with `token`, and return once READY
+/// arrived. Dispatches after READY go to `events` (if given); heartbeats are sent
+/// by a background task for as long as the connection lives.
+pub async fn connect(
+    url: &str,
+    local: Option<IpAddr>,
+    token: &str,
+    events: Option<mpsc::UnboundedSender<Dispatch>>,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    let full = if url.contains('?') {
+        url.to_string()
+    } else {
+        format!("{url}?v=10&encoding=json")
+    };
+    let hostport = full
+        .trim_start_matches("ws://")
+        .split(['/', '?'])
+        .next()
+        .context("bad gateway url")?
+        .to_string();
+    let addr: SocketAddr = tokio::net::lookup_host(&hostport)
+        .await?
+        .next()
+        .context("gateway host does not resolve")?;
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    if let Some(ip) = local {
+        socket.bind(SocketAddr::new(ip, 0))?;
+    }
+    let stream = socket.connect(addr).await?;
+    stream.set_nodelay(true)?;
+    let (ws, _) = tokio_tungstenite::client_async(full.as_str(), stream).await?;
+    let (mut tx, mut rx) = ws.split();
+
+    let hello = next_json(&mut rx).await?;
+    if hello["op"] != 10 {
+        bail!("expected HELLO, got {hello}");
+    }
+    let interval = hello["d"]["heartbeat_interval"].as_u64().unwrap_or(41_250);
+    let identify = json!({"op": 2, "d": {"token": token, "intents": INTENTS,
+        "properties": {"os": "linux", "browser": "beep-bench", "device": "beep-bench"}}});
+    tx.send(Message::text(identify.to_string())).await?;
+    loop {
+        let v = next_json(&mut rx).await?;
+        if v["op"] == 0 && v["t"] == "READY" {
+            break;
+        }
+        if v["op"] == 9 {
+            bail!("INVALID_SESSION on identify");
+        }
+    }
+
+    let task = tokio::spawn(async move {
+        let mut seq: Option<u64> = None;
+        let mut beat = tokio::time::interval(Duration::from_millis(interval));
+        beat.tick().await;
+        loop {
+            tokio::select! {
+                _ = beat.tick() => {
+                    let hb = json!({"op": 1, "d": seq});
+                    if tx.send(Message::text(hb.to_string())).await.is_err() { return; }
+                }
+                msg = rx.next() => {
+                    let Some(Ok(msg)) = msg else { return };
+                    let Message::Text(text) = msg else { continue };
+                    let Ok(v) = serde_json::from_str::<Value>(text.as_str()) else { continue };
+                    if let Some(s) = v["s"].as_u64() { seq = Some(s); }
+                    if v["op"] == 0
+                        && let (Some(events), Some(t)) = (&events, v["t"].as_str())
+                        && events.send((t.to_string(), v["d"].clone())).is_err()
+                    {
+                        return;
+                    }
+                }
+            }
+        }
+    });
+    Ok(task)
+}
+
+async fn next_json<S>(rx: &mut S) -> anyhow::Result<Value>
+where
+    S: futures::Stream<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin,
+{
+    loop {
+        let msg = tokio::time::timeout(Duration::from_secs(30), rx.next())
+            .await
+            .context("gateway timed out")?
+            .context("gateway closed")??;
+        match msg {
+            Message::Text(t) => return Ok(serde_json::from_str(t.as_str())?),
+            Message::Close(c) => bail!("gateway closed: {c:?}"),
+            _ => continue,
+        }
+    }
+}
+
+/// The i-th loopback source address, spread over 127.0.0.0/8 so each one has its
+/// own ephemeral port range.
+pub fn loopback(i: usize) -> IpAddr {
+    let n = i % (250 * 250);
+    IpAddr::from([
+        127,
+        1 + (n / 250) as u8,
+        (n % 250) as u8,
+        1 + (i / (250 * 250)) as u8 % 250,
+    ])
+}

@@ -1,0 +1,441 @@
+//! The scenarios. Each sets up what it needs over the public API, runs for the
+//! asked duration, and returns a report of figures.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::Context;
+use hdrhistogram::Histogram;
+use reqwest::Method;
+use serde_json::json;
+use tokio::sync::{Mutex, mpsc};
+
+use crate::gateway;
+use crate::rest::{Account, Rest};
+use crate::stats::{Report, histogram, ms};
+
+/// Options shared by every scenario.
+#[derive(Debug, Clone)]
+pub struct Opts {
+    pub target: String,
+    pub duration: Duration,
+    pub concurrency: usize,
+    pub password: String,
+    /// Prefix of the accounts this run creates, unique per run.
+    pub prefix: String,
+}
+
+fn now_micros() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_micros() as u64)
+        .unwrap_or(0)
+}
+
+/// `n` accounts named `<prefix>_<role><i>`, created concurrently.
+async fn accounts(rest: &Rest, o: &Opts, role: &str, n: usize) -> anyhow::Result<Vec<Account>> {
+    let mut tasks = Vec::new();
+    for i in 0..n {
+        let (rest, name, pw) = (
+            rest.clone(),
+            format!("{}_{role}{i}", o.prefix),
+            o.password.clone(),
+        );
+        tasks.push(tokio::spawn(async move { rest.account(&name, &pw).await }));
+    }
+    let mut out = Vec::new();
+    for t in tasks {
+        out.push(t.await??);
+    }
+    Ok(out)
+}
+
+/// An owner, a guild, its first text channel, and `n` members who joined it.
+async fn guild_with_members(
+    rest: &Rest,
+    o: &Opts,
+    n: usize,
+) -> anyhow::Result<(Account, String, Vec<Account>)> {
+    let owner = rest
+        .account(&format!("{}_owner", o.prefix), &o.password)
+        .await?;
+    let (_guild, channel) = rest.guild(&owner, &format!("{} bench", o.prefix)).await?;
+    let members = accounts(rest, o, "m", n).await?;
+    for m in &members {
+        rest.join(&owner, &channel, m).await?;
+    }
+    Ok((owner, channel, members))
+}
+
+/// Sustained message sends by `concurrency` clients; with `rate`, at that many
+/// messages per second in total instead of as fast as possible.
+pub async fn send(o: &Opts, rate: Option<f64>) -> anyhow::Result<Report> {
+    let rest = Rest::new(&o.target)?;
+    let senders = o.concurrency.clamp(1, 64);
+    let (_owner, channel, members) = guild_with_members(&rest, o, senders).await?;
+    let sent = Arc::new(AtomicU64::new(0));
+    let errors = Arc::new(AtomicU64::new(0));
+    let start = Instant::now();
+    let deadline = start + o.duration;
+    let mut tasks = Vec::new();
+    for (i, m) in members.into_iter().enumerate() {
+        let (rest, channel, sent, errors) =
+            (rest.clone(), channel.clone(), sent.clone(), errors.clone());
+        let per_task = rate.map(|r| Duration::from_secs_f64(senders as f64 / r.max(0.001)));
+        tasks.push(tokio::spawn(async move {
+            let mut h = histogram();
+            let mut tick = per_task.map(tokio::time::interval);
+            let mut n = 0u64;
+            while Instant::now() < deadline {
+                if let Some(t) = tick.as_mut() {
+                    t.tick().await;
+                }
+                let t0 = Instant::now();
+                match rest.send(&m, &channel, &format!("bench {i} {n}")).await {
+                    Ok(_) => {
+                        let _ = h.record(t0.elapsed().as_micros() as u64);
+                        sent.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Err(_) => {
+                        errors.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                n += 1;
+            }
+            h
+        }));
+    }
+    let mut h = histogram();
+    for t in tasks {
+        h.add(t.await?)?;
+    }
+    let secs = start.elapsed().as_secs_f64();
+    let mut r = Report::new("send");
+    r.add(
+        "msgs_per_s",
+        (sent.load(Ordering::Relaxed) as f64 / secs).round(),
+    )
+    .add("p50_ms", ms(&h, 0.5))
+    .add("p99_ms", ms(&h, 0.99))
+    .add("errors", errors.load(Ordering::Relaxed))
+    .add("clients", senders as u64);
+    Ok(r)
+}
+
+/// `members` gateway sessions in one guild; senders post `rate` messages/s; every
+/// receiver measures send-to-receipt latency from the timestamp in the content.
+pub async fn fanout(o: &Opts, members: usize, rate: f64) -> anyhow::Result<Report> {
+    let rest = Rest::new(&o.target)?;
+    // Sessions are spread over a few accounts (an account may hold many sessions).
+    let users = members.clamp(1, 16);
+    let (owner, channel, accts) = guild_with_members(&rest, o, users).await?;
+    let url = rest.gateway_url(&owner).await?;
+    let hist = Arc::new(Mutex::new(histogram()));
+    let delivered = Arc::new(AtomicU64::new(0));
+    let errors = Arc::new(AtomicU64::new(0));
+    let mut conns = Vec::new();
+    let mut readers = Vec::new();
+    for i in 0..members {
+        let acct = &accts[i % accts.len()];
+        let (tx, mut rx) = mpsc::unbounded_channel::<gateway::Dispatch>();
+        match gateway::connect(&url, Some(gateway::loopback(i)), &acct.token, Some(tx)).await {
+            Ok(task) => conns.push(task),
+            Err(_) => {
+                errors.fetch_add(1, Ordering::Relaxed);
+                continue;
+            }
+        }
+        let (hist, delivered) = (hist.clone(), delivered.clone());
+        readers.push(tokio::spawn(async move {
+            let mut h = histogram();
+            while let Some((name, d)) = rx.recv().await {
+                if name != "MESSAGE_CREATE" {
+                    continue;
+                }
+                let sent = d["content"]
+                    .as_str()
+                    .and_then(|c| c.strip_prefix("fanout "))
+                    .and_then(|t| t.parse::<u64>().ok());
+                if let Some(sent) = sent {
+                    let _ = h.record(now_micros().saturating_sub(sent).max(1));
+                    delivered.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            let _ = hist.lock().await.add(h);
+        }));
+    }
+    let start = Instant::now();
+    let deadline = start + o.duration;
+    let sender = accts[0].clone();
+    let interval = Duration::from_secs_f64(1.0 / rate.max(0.001));
+    let mut tick = tokio::time::interval(interval);
+    let mut sends = Vec::new();
+    while Instant::now() < deadline {
+        tick.tick().await;
+        let (rest, channel, sender, errors) = (
+            rest.clone(),
+            channel.clone(),
+            sender.clone(),
+            errors.clone(),
+        );
+        sends.push(tokio::spawn(async move {
+            if rest
+                .send(&sender, &channel, &format!("fanout {}", now_micros()))
+                .await
+                .is_err()
+            {
+                errors.fetch_add(1, Ordering::Relaxed);
+            }
+        }));
+    }
+    for s in sends {
+        let _ = s.await;
+    }
+    // Let the last deliveries arrive, then close every session.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let secs = start.elapsed().as_secs_f64();
+    for c in &conns {
+        c.abort();
+    }
+    for r in readers {
+        let _ = r.await;
+    }
+    let h = hist.lock().await;
+    let mut r = Report::new("fanout");
+    r.add("sessions", conns.len() as u64)
+        .add(
+            "delivered_per_s",
+            (delivered.load(Ordering::Relaxed) as f64 / secs).round(),
+        )
+        .add("p50_ms", ms(&h, 0.5))
+        .add("p99_ms", ms(&h, 0.99))
+        .add("max_ms", (h.max() as f64 / 10.0).round() / 100.0)
+        .add("errors", errors.load(Ordering::Relaxed));
+    Ok(r)
+}
+
+fn rss_kib(pid: u32) -> Option<u64> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    s.lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+/// Open and hold `count` identified sessions.
+pub async fn sessions(o: &Opts, count: usize, server_pid: Option<u32>) -> anyhow::Result<Report> {
+    let rest = Rest::new(&o.target)?;
+    let (owner, _channel, accts) = guild_with_members(&rest, o, 4).await?;
+    let url = rest.gateway_url(&owner).await?;
+    let before = server_pid.and_then(rss_kib);
+    let errors = Arc::new(AtomicU64::new(0));
+    let conns = Arc::new(Mutex::new(Vec::new()));
+    let next = Arc::new(AtomicU64::new(0));
+    let start = Instant::now();
+    let mut workers = Vec::new();
+    for _ in 0..o.concurrency.clamp(1, 256) {
+        let (url, accts, errors, conns, next) = (
+            url.clone(),
+            accts.clone(),
+            errors.clone(),
+            conns.clone(),
+            next.clone(),
+        );
+        workers.push(tokio::spawn(async move {
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed) as usize;
+                if i >= count {
+                    return;
+                }
+                let token = &accts[i % accts.len()].token;
+                match gateway::connect(&url, Some(gateway::loopback(i)), token, None).await {
+                    Ok(task) => conns.lock().await.push(task),
+                    Err(_) => {
+                        errors.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }
+        }));
+    }
+    for w in workers {
+        w.await?;
+    }
+    let connect_secs = start.elapsed().as_secs_f64();
+    // Hold them, so the server's memory settles.
+    tokio::time::sleep(o.duration.min(Duration::from_secs(10))).await;
+    let after = server_pid.and_then(rss_kib);
+    let open = conns.lock().await.len();
+    let mut r = Report::new("sessions");
+    r.add("sessions", open as u64)
+        .add("connect_per_s", (open as f64 / connect_secs).round());
+    if let (Some(b), Some(a)) = (before, after)
+        && open > 0
+    {
+        r.add(
+            "rss_per_session_kib",
+            ((a.saturating_sub(b)) as f64 / open as f64 * 100.0).round() / 100.0,
+        );
+    }
+    r.add("errors", errors.load(Ordering::Relaxed));
+    for c in conns.lock().await.iter() {
+        c.abort();
+    }
+    Ok(r)
+}
+
+/// Run `f` from `concurrency` tasks until the deadline; returns (requests, errors, histogram).
+async fn hammer<F, Fut>(o: &Opts, f: F) -> anyhow::Result<(u64, u64, Histogram<u64>, f64)>
+where
+    F: Fn(usize, u64) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = anyhow::Result<()>> + Send,
+{
+    let f = Arc::new(f);
+    let start = Instant::now();
+    let deadline = start + o.duration;
+    let errors = Arc::new(AtomicU64::new(0));
+    let done = Arc::new(AtomicU64::new(0));
+    let mut tasks = Vec::new();
+    for w in 0..o.concurrency.max(1) {
+        let (f, errors, done) = (f.clone(), errors.clone(), done.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut h = histogram();
+            let mut n = 0u64;
+            while Instant::now() < deadline {
+                let t0 = Instant::now();
+                match f(w, n).await {
+                    Ok(()) => {
+                        let _ = h.record(t0.elapsed().as_micros() as u64);
+                        done.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Err(_) => {
+                        errors.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                n += 1;
+            }
+            h
+        }));
+    }
+    let mut h = histogram();
+    for t in tasks {
+        h.add(t.await?)?;
+    }
+    Ok((
+        done.load(Ordering::Relaxed),
+        errors.load(Ordering::Relaxed),
+        h,
+        start.elapsed().as_secs_f64(),
+    ))
+}
+
+/// GET of the newest 50 messages of a channel holding `messages` messages.
+pub async fn history(
+    o: &Opts,
+    messages: usize,
+    channel: Option<(String, String)>,
+) -> anyhow::Result<Report> {
+    let rest = Rest::new(&o.target)?;
+    let (token, channel) = match channel {
+        Some(c) => c,
+        None => {
+            let (owner, channel, _) = guild_with_members(&rest, o, 0).await?;
+            for i in 0..messages {
+                rest.send(&owner, &channel, &format!("history filler {i}"))
+                    .await?;
+            }
+            (owner.token, channel)
+        }
+    };
+    let (rest2, token2, path) = (
+        rest.clone(),
+        token.clone(),
+        format!("/channels/{channel}/messages?limit=50"),
+    );
+    let (n, errors, h, secs) = hammer(o, move |_, _| {
+        let (rest, token, path) = (rest2.clone(), token2.clone(), path.clone());
+        async move {
+            rest.call(Method::GET, &path, Some(&token), None).await?;
+            Ok(())
+        }
+    })
+    .await?;
+    let mut r = Report::new("history");
+    r.add("req_per_s", (n as f64 / secs).round())
+        .add("p50_ms", ms(&h, 0.5))
+        .add("p99_ms", ms(&h, 0.99))
+        .add("errors", errors);
+    Ok(r)
+}
+
+const WORDS: &[&str] = &[
+    "apple", "river", "quantum", "violet", "harbor", "saffron", "glacier", "tempo", "meadow",
+    "cobalt", "lantern", "orbit",
+];
+
+/// A mix of search queries over a generated corpus of `messages` messages.
+pub async fn search(o: &Opts, messages: usize) -> anyhow::Result<Report> {
+    let rest = Rest::new(&o.target)?;
+    let owner = rest
+        .account(&format!("{}_owner", o.prefix), &o.password)
+        .await?;
+    let (guild, channel) = rest.guild(&owner, &format!("{} search", o.prefix)).await?;
+    for i in 0..messages {
+        let a = WORDS[i % WORDS.len()];
+        let b = WORDS[(i * 7 + 3) % WORDS.len()];
+        rest.send(&owner, &channel, &format!("{a} and {b} number {i}"))
+            .await?;
+    }
+    let (rest2, token) = (rest.clone(), owner.token.clone());
+    let (n, errors, h, secs) = hammer(o, move |w, n| {
+        let (rest, token, guild) = (rest2.clone(), token.clone(), guild.clone());
+        async move {
+            let q = WORDS[(w + n as usize) % WORDS.len()];
+            rest.call(
+                Method::GET,
+                &format!("/guilds/{guild}/messages/search?content={q}"),
+                Some(&token),
+                None,
+            )
+            .await?;
+            Ok(())
+        }
+    })
+    .await?;
+    let mut r = Report::new("search");
+    r.add("req_per_s", (n as f64 / secs).round())
+        .add("p50_ms", ms(&h, 0.5))
+        .add("p99_ms", ms(&h, 0.99))
+        .add("errors", errors);
+    Ok(r)
+}
+
+/// Logins per second.
+pub async fn login(o: &Opts) -> anyhow::Result<Report> {
+    let rest = Rest::new(&o.target)?;
+    let users = accounts(&rest, o, "l", o.concurrency.clamp(1, 16)).await?;
+    let names: Vec<String> = (0..users.len())
+        .map(|i| format!("{}_l{i}", o.prefix))
+        .collect();
+    let (rest2, pw) = (rest.clone(), o.password.clone());
+    let (n, errors, h, secs) = hammer(o, move |w, _| {
+        let (rest, name, pw) = (rest2.clone(), names[w % names.len()].clone(), pw.clone());
+        async move {
+            let v = rest
+                .call(
+                    Method::POST,
+                    "/auth/login",
+                    None,
+                    Some(&json!({"login": name, "password": pw})),
+                )
+                .await?;
+            v["token"].as_str().context("no token")?;
+            Ok(())
+        }
+    })
+    .await?;
+    let mut r = Report::new("login");
+    r.add("logins_per_s", ((n as f64 / secs) * 10.0).round() / 10.0)
+        .add("p99_ms", ms(&h, 0.99))
+        .add("errors", errors);
+    Ok(r)
+}

@@ -1,0 +1,154 @@
+//! Presence: PRESENCE_UPDATE to guild members (gated by GUILD_PRESENCES), the
+//! invisible status, last seen, `GET /users/{id}/presence` and its EventSource
+//! stream.
+
+use std::time::Duration;
+
+use futures::StreamExt;
+use serde_json::{Value, json};
+
+use super::fanout::{GUILDS, guild, join};
+use super::{ALL_INTENTS, Gw, bot};
+use crate::harness::TestServer;
+
+/// Wait for a PRESENCE_UPDATE about `user`.
+async fn presence_of(gw: &mut Gw, user: &str) -> Value {
+    loop {
+        let d = gw.expect("PRESENCE_UPDATE").await;
+        if d["user"]["id"] == user {
+            return d;
+        }
+    }
+}
+
+fn status(gw_status: &str) -> Value {
+    json!({"op": 3, "d": {"since": null, "activities": [{"name": "Beep", "type": 0}], "status": gw_status, "afk": false}})
+}
+
+/// The next `presence` event of an EventSource body.
+async fn next_sse(
+    stream: &mut (impl futures::Stream<Item = reqwest::Result<bytes::Bytes>> + Unpin),
+    buf: &mut String,
+) -> Value {
+    loop {
+        if let Some(end) = buf.find("\n\n") {
+            let block: String = buf.drain(..end + 2).collect();
+            let data = block.lines().find_map(|l| l.strip_prefix("data:"));
+            if block.lines().any(|l| l == "event: presence")
+                && let Some(d) = data
+            {
+                return serde_json::from_str(d.trim()).expect("json");
+            }
+            continue;
+        }
+        let chunk = tokio::time::timeout(Duration::from_secs(10), stream.next())
+            .await
+            .expect("an event in time")
+            .expect("stream open")
+            .expect("chunk");
+        buf.push_str(std::str::from_utf8(&chunk).expect("utf8"));
+    }
+}
+
+#[tokio::test]
+async fn presence_reaches_guild_members_and_the_endpoints() {
+    let ts = TestServer::start().await;
+    let alice = ts.user("pr_alice").await;
+    let bob = ts.user("pr_bob").await;
+    let carol = ts.user("pr_carol").await;
+    let (_, general) = guild(&ts, &alice.id, "Presence").await;
+    join(&ts, &alice.id, general, &bob.id).await;
+    let (bot_id, bot_token) = bot(&ts, "pr_bot").await;
+    join(&ts, &alice.id, general, &bot_id).await;
+
+    let mut a = Gw::connect(&ts).await;
+    a.ready(&alice.token, ALL_INTENTS).await;
+    a.expect("GUILD_CREATE").await;
+    let mut quiet_bot = Gw::connect(&ts).await;
+    quiet_bot.ready(&bot_token, GUILDS).await;
+    quiet_bot.expect("GUILD_CREATE").await;
+
+    // Before Bob ever connects: offline, never seen.
+    let (s, v) = ts
+        .get(&format!("/users/{}/presence", bob.id), alice.auth())
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["status"], "offline");
+    assert_eq!(v["last_seen"], Value::Null);
+    // Someone sharing no guild with Bob cannot look.
+    let (s, _) = ts
+        .get(&format!("/users/{}/presence", bob.id), carol.auth())
+        .await;
+    assert_eq!(s, 404);
+    let (s, _) = ts.get(&format!("/users/{}/presence", bob.id), None).await;
+    assert_eq!(s, 401);
+
+    // The EventSource stream starts with the current state.
+    let resp = ts
+        .http
+        .get(ts.api(&format!("/users/{}/presence/stream", bob.id)))
+        .header("authorization", &alice.token)
+        .send()
+        .await
+        .expect("stream");
+    assert_eq!(resp.status().as_u16(), 200);
+    assert!(
+        resp.headers()["content-type"]
+            .to_str()
+            .is_ok_and(|c| c.starts_with("text/event-stream"))
+    );
+    let mut stream = Box::pin(resp.bytes_stream());
+    let mut buf = String::new();
+    assert_eq!(next_sse(&mut stream, &mut buf).await["status"], "offline");
+
+    let mut b = Gw::connect(&ts).await;
+    b.ready(&bob.token, ALL_INTENTS).await;
+    let p = presence_of(&mut a, &bob.id).await;
+    assert_eq!(p["status"], "online");
+    assert!(p["guild_id"].is_string());
+    assert_eq!(next_sse(&mut stream, &mut buf).await["status"], "online");
+
+    b.send(status("idle")).await;
+    let p = presence_of(&mut a, &bob.id).await;
+    assert_eq!(p["status"], "idle");
+    assert_eq!(p["activities"][0]["name"], "Beep");
+    assert_eq!(next_sse(&mut stream, &mut buf).await["status"], "idle");
+    let (_, v) = ts
+        .get(&format!("/users/{}/presence", bob.id), alice.auth())
+        .await;
+    assert_eq!(v["status"], "idle");
+
+    // Invisible looks offline, activities hidden.
+    b.send(status("invisible")).await;
+    let p = presence_of(&mut a, &bob.id).await;
+    assert_eq!(p["status"], "offline");
+    assert_eq!(p["activities"], json!([]));
+    b.send(status("dnd")).await;
+    assert_eq!(presence_of(&mut a, &bob.id).await["status"], "dnd");
+
+    // Leaving for good: offline with a last-seen time.
+    b.close(1000).await;
+    assert_eq!(presence_of(&mut a, &bob.id).await["status"], "offline");
+    assert_eq!(next_sse(&mut stream, &mut buf).await["status"], "offline");
+    let (_, v) = ts
+        .get(&format!("/users/{}/presence", bob.id), alice.auth())
+        .await;
+    assert_eq!(v["status"], "offline");
+    assert!(v["last_seen"].is_string(), "{v}");
+
+    // A bot without GUILD_PRESENCES heard none of it.
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(300);
+    while let Some(got) = quiet_bot
+        .next_within(deadline.saturating_duration_since(tokio::time::Instant::now()))
+        .await
+    {
+        if let super::Got::Frame(v) = got {
+            assert_ne!(v["t"], "PRESENCE_UPDATE", "{v}");
+        }
+    }
+    // The stream is still open: shutdown ends it instead of waiting for it.
+    tokio::time::timeout(Duration::from_secs(15), ts.stop())
+        .await
+        .expect("shutdown is not held up by an open EventSource stream");
+    drop(stream);
+}
