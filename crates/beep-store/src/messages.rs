@@ -168,6 +168,15 @@ pub trait MessageStore: Send + Sync {
         channel: ChannelId,
         ids: &[MessageId],
     ) -> Result<Vec<MessageId>>;
+    /// Delete every message `author` wrote in guild `guild` with an id of at least
+    /// `since` (a ban's `delete_message_seconds`), with their mentions and
+    /// reactions, in one transaction; returns what was deleted, oldest first.
+    async fn delete_author_messages_since(
+        &self,
+        guild: GuildId,
+        author: UserId,
+        since: MessageId,
+    ) -> Result<Vec<(ChannelId, MessageId)>>;
     /// The users with these ids that exist, in no particular order.
     async fn user_summaries(&self, ids: &[UserId]) -> Result<Vec<UserSummary>>;
 }

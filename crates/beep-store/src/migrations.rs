@@ -50,6 +50,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "0004_messages",
         sql: include_str!("../migrations/sqlite/0004_messages.sql"),
     },
+    Migration {
+        version: 5,
+        name: "0005_messages_by_author",
+        sql: include_str!("../migrations/sqlite/0005_messages_by_author.sql"),
+    },
 ];
 
 /// The PostgreSQL migrations, in order. Same versions and names as [`SQLITE`].
@@ -73,6 +78,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 4,
         name: "0004_messages",
         sql: include_str!("../migrations/postgres/0004_messages.sql"),
+    },
+    Migration {
+        version: 5,
+        name: "0005_messages_by_author",
+        sql: include_str!("../migrations/postgres/0005_messages_by_author.sql"),
     },
 ];
 

@@ -95,6 +95,9 @@ pub(crate) const UPDATE_MENTIONS: &str = "UPDATE messages SET mention_everyone =
      mention_users = $2, mention_roles = $3, mention_channels = $4 \
      WHERE id = $5 AND channel_id = $6";
 pub(crate) const DELETE_MESSAGE: &str = "DELETE FROM messages WHERE id = $1 AND channel_id = $2";
+/// Messages of an author in a guild from an id on, oldest first (for bans).
+pub(crate) const AUTHOR_MESSAGES_SINCE: &str = "SELECT channel_id, id FROM messages \
+     WHERE author_id = $1 AND guild_id = $2 AND id >= $3 ORDER BY id";
 pub(crate) const MESSAGE_AUTHOR: &str = "SELECT author_id FROM messages WHERE id = $1";
 pub(crate) const SQLITE_USER_SUMMARIES: &str = concat!(
     "SELECT ",

@@ -391,9 +391,49 @@ impl Guilds {
         Ok(convert::ban(&b))
     }
 
+    /// Delete what `user` wrote in `guild` during the last `seconds`, and tell
+    /// clients with one MESSAGE_DELETE_BULK (or MESSAGE_DELETE) per channel.
+    async fn purge_messages(&self, guild: GuildId, user: UserId, seconds: i64) -> Result<()> {
+        let now_ms = chrono::Utc::now().timestamp_millis().max(0) as u64;
+        let from = now_ms.saturating_sub(seconds.max(0) as u64 * 1000);
+        let since = beep_types::MessageId(beep_types::Snowflake::from_timestamp_ms(from));
+        let gone = self
+            .store
+            .delete_author_messages_since(guild, user, since)
+            .await?;
+        let mut by_channel: Vec<(beep_types::ChannelId, Vec<String>)> = Vec::new();
+        for (ch, id) in gone {
+            match by_channel.iter_mut().find(|(c, _)| *c == ch) {
+                Some((_, ids)) => ids.push(id.to_string()),
+                None => by_channel.push((ch, vec![id.to_string()])),
+            }
+        }
+        for (ch, ids) in by_channel {
+            let audience = Audience::Guild {
+                guild_id: guild,
+                channel_id: Some(ch),
+            };
+            if let [one] = ids.as_slice() {
+                let data =
+                    json!({"id": one, "channel_id": ch.to_string(), "guild_id": guild.to_string()});
+                self.publish("MESSAGE_DELETE", data, audience, Intents::GUILD_MESSAGES);
+            } else {
+                let data = json!({"ids": ids, "channel_id": ch.to_string(), "guild_id": guild.to_string()});
+                self.publish(
+                    "MESSAGE_DELETE_BULK",
+                    data,
+                    audience,
+                    Intents::GUILD_MESSAGES,
+                );
+            }
+        }
+        Ok(())
+    }
+
     /// `PUT /guilds/{id}/bans/{user}`: needs `BAN_MEMBERS` and, when the user is a
     /// member, a higher role than theirs. The user is removed in the same write.
-    /// `delete_message_seconds` is kept with the ban for the message store.
+    /// With `delete_message_seconds` (or the older `delete_message_days`), the
+    /// user's messages in the guild from that far back are deleted too.
     pub async fn create_ban(
         &self,
         actor: UserId,
@@ -455,6 +495,9 @@ impl Guilds {
         };
         if let Some(m) = &removed {
             self.publish_member_removed(m);
+        }
+        if seconds > 0 {
+            self.purge_messages(guild, user, seconds).await?;
         }
         self.publish(
             "GUILD_BAN_ADD",

@@ -754,3 +754,44 @@ pub async fn read_states_counts(store: DynStore) {
         "a guild left is not listed"
     );
 }
+
+/// A ban's message purge removes exactly the author's messages from the bound on,
+/// in every channel of the guild, with their reactions.
+pub async fn messages_purge_author_since(store: DynStore) {
+    let (alice, bob, g, ch) = setup(&store).await;
+    let voice = ChannelId::from_i64(102);
+    fill(&store, 1000, 3, ch, g, alice).await;
+    fill(&store, 2000, 3, ch, g, bob).await;
+    fill(&store, 3000, 1, voice, g, bob).await;
+    let gone = ok(
+        store
+            .delete_author_messages_since(g, bob, MessageId::from_i64(2001))
+            .await,
+        "purge",
+    );
+    let got: Vec<(i64, i64)> = gone.iter().map(|(c, m)| (c.as_i64(), m.as_i64())).collect();
+    assert_eq!(got, vec![(101, 2001), (101, 2002), (102, 3000)]);
+    for (c, m, kept) in [
+        (ch, 2000, true),
+        (ch, 2001, false),
+        (ch, 1002, true),
+        (voice, 3000, false),
+    ] {
+        let found = ok(store.message(c, MessageId::from_i64(m)).await, "read").is_some();
+        assert_eq!(found, kept, "message {m}");
+    }
+    let again = ok(
+        store
+            .delete_author_messages_since(g, bob, MessageId::from_i64(0))
+            .await,
+        "purge again",
+    );
+    assert_eq!(again.len(), 1, "only the older message is left");
+    let none = ok(
+        store
+            .delete_author_messages_since(GuildId::from_i64(999), alice, MessageId::from_i64(0))
+            .await,
+        "other guild",
+    );
+    assert!(none.is_empty(), "another guild's purge touches nothing");
+}

@@ -51,8 +51,8 @@ pub use guilds_members::{
 pub use lifecycle::{close_rejects_later_calls, concurrent_writes_all_land, ping_works};
 pub use messages::{
     messages_insert_and_read, messages_nonce_replay, messages_nonce_replay_is_atomic,
-    messages_pages, messages_update_and_delete, pins_limit_and_notice, reactions_lifecycle,
-    read_states_counts,
+    messages_pages, messages_purge_author_since, messages_update_and_delete, pins_limit_and_notice,
+    reactions_lifecycle, read_states_counts,
 };
 pub use messages_hooks::{applications_and_bot_roles, webhooks_lifecycle};
 pub use sessions::{
@@ -113,6 +113,7 @@ macro_rules! __conformance_cases {
             messages_nonce_replay
             messages_nonce_replay_is_atomic
             messages_update_and_delete
+            messages_purge_author_since
             pins_limit_and_notice
             reactions_lifecycle
             read_states_counts

@@ -234,6 +234,32 @@ impl MessageStore for PostgresStore {
         Ok(deleted)
     }
 
+    /// Delete every message `author` wrote in guild `guild` with an id of at least
+    /// `since` (a ban's `delete_message_seconds`), with their mentions and
+    /// reactions, in one transaction; returns what was deleted, oldest first.
+    async fn delete_author_messages_since(
+        &self,
+        guild: GuildId,
+        author: UserId,
+        since: MessageId,
+    ) -> Result<Vec<(ChannelId, MessageId)>> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await?;
+        let st = tx.prepare_cached(q::AUTHOR_MESSAGES_SINCE).await?;
+        let rows = tx
+            .query(&st, &[&author.as_i64(), &guild.as_i64(), &since.as_i64()])
+            .await?;
+        let mut deleted = Vec::with_capacity(rows.len());
+        for r in rows {
+            let (ch, id): (i64, i64) = (r.try_get(0)?, r.try_get(1)?);
+            if delete_one(&tx, ch, id).await? {
+                deleted.push((ChannelId::from_i64(ch), MessageId::from_i64(id)));
+            }
+        }
+        tx.commit().await?;
+        Ok(deleted)
+    }
+
     /// The users with these ids that exist, in no particular order.
     async fn user_summaries(&self, ids: &[UserId]) -> Result<Vec<UserSummary>> {
         if ids.is_empty() {

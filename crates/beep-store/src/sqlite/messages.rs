@@ -231,6 +231,35 @@ impl MessageStore for SqliteStore {
             .await
     }
 
+    /// Delete every message `author` wrote in guild `guild` with an id of at least
+    /// `since` (a ban's `delete_message_seconds`), with their mentions and
+    /// reactions, in one transaction; returns what was deleted, oldest first.
+    async fn delete_author_messages_since(
+        &self,
+        guild: GuildId,
+        author: UserId,
+        since: MessageId,
+    ) -> Result<Vec<(ChannelId, MessageId)>> {
+        self.writer
+            .write(move |c| {
+                let found = c
+                    .prepare_cached(q::AUTHOR_MESSAGES_SINCE)?
+                    .query_map(
+                        params![author.as_i64(), guild.as_i64(), since.as_i64()],
+                        |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)),
+                    )?
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                let mut deleted = Vec::with_capacity(found.len());
+                for (ch, id) in found {
+                    if delete_one(c, ch, id)? {
+                        deleted.push((ChannelId::from_i64(ch), MessageId::from_i64(id)));
+                    }
+                }
+                Ok(deleted)
+            })
+            .await
+    }
+
     /// The users with these ids that exist, in no particular order.
     async fn user_summaries(&self, ids: &[UserId]) -> Result<Vec<UserSummary>> {
         if ids.is_empty() {

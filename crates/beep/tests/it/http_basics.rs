@@ -215,3 +215,32 @@ async fn ids_out_of_range_are_400_not_crashes() {
     assert_eq!(s.get_raw("/healthz").await.status(), 200);
     s.stop().await;
 }
+
+#[tokio::test]
+async fn json_numbers_beyond_2_pow_53_are_refused_as_ids() {
+    let s = TestServer::start().await;
+    let owner = s.user("numbers").await;
+    let (st, g) = s
+        .post_as("/guilds", owner.auth(), &json!({"name": "Numbers"}))
+        .await;
+    assert_eq!(st, 201, "{g}");
+    let path = format!("/guilds/{}", g["id"].as_str().expect("id"));
+    for bad in [
+        json!(9007199254740993u64),
+        json!(-5),
+        json!(18446744073709551615u64),
+        json!(1.5),
+    ] {
+        let (st, v) = s
+            .patch(&path, owner.auth(), &json!({"owner_id": bad}))
+            .await;
+        assert_eq!(st, 400, "{bad}: {v}");
+        assert_eq!(v["code"], 50035, "{bad}: {v}");
+        assert!(v["errors"]["owner_id"].is_object(), "{bad}: {v}");
+    }
+    // The guild is unchanged and the node is serving.
+    let (st, v) = s.get(&path, owner.auth()).await;
+    assert_eq!(st, 200);
+    assert_eq!(v["owner_id"], owner.id.as_str());
+    s.stop().await;
+}

@@ -139,3 +139,85 @@ async fn ban_unban_and_banned_users_stay_out() {
         "{actions:?}"
     );
 }
+
+/// `delete_message_seconds` removes the banned user's recent messages (and only
+/// theirs), and clients are told with a bulk delete event.
+#[tokio::test]
+async fn ban_deletes_the_users_recent_messages() {
+    let w = world().await;
+    let bob = w.member("bob").await;
+    let carol = w.member("carol").await;
+    let post = |who: &super::super::harness::TestUser, text: &str| {
+        let (ts, ch, tok, text) = (&w.ts, w.text.clone(), who.token.clone(), text.to_string());
+        async move {
+            let (s, m) = ts
+                .post_as(
+                    &format!("/channels/{ch}/messages"),
+                    Some(&tok),
+                    &json!({"content": text}),
+                )
+                .await;
+            assert_eq!(s, 200, "send: {m}");
+            super::str_of(&m["id"])
+        }
+    };
+    let bob_msgs = [post(&bob, "one").await, post(&bob, "two").await];
+    let carol_msg = post(&carol, "mine").await;
+    let dave = w.member("dave").await;
+    let dave_msg = post(&dave, "kept: banned with no purge window").await;
+    let mut events = w.events();
+
+    let (s, v) =
+        w.ts.put(
+            &w.g(&format!("/bans/{}", bob.id)),
+            w.owner.auth(),
+            &json!({"delete_message_seconds": 600}),
+        )
+        .await;
+    assert_eq!(s, 204, "{v}");
+    let e = expect_event(&mut events, "MESSAGE_DELETE_BULK").await;
+    let mut ids: Vec<String> = e.data["ids"]
+        .as_array()
+        .expect("ids")
+        .iter()
+        .map(super::str_of)
+        .collect();
+    ids.sort();
+    let mut want = bob_msgs.to_vec();
+    want.sort();
+    assert_eq!(ids, want);
+    assert_eq!(e.data["channel_id"], w.text.as_str());
+    for id in &bob_msgs {
+        let (s, _) =
+            w.ts.get(
+                &format!("/channels/{}/messages/{id}", w.text),
+                w.owner.auth(),
+            )
+            .await;
+        assert_eq!(s, 404, "bob's message {id} survived the ban");
+    }
+    let (s, _) =
+        w.ts.get(
+            &format!("/channels/{}/messages/{carol_msg}", w.text),
+            w.owner.auth(),
+        )
+        .await;
+    assert_eq!(s, 200, "carol's message was deleted");
+
+    // A ban without a window deletes nothing.
+    let (s, v) =
+        w.ts.put(
+            &w.g(&format!("/bans/{}", dave.id)),
+            w.owner.auth(),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(s, 204, "{v}");
+    let (s, _) =
+        w.ts.get(
+            &format!("/channels/{}/messages/{dave_msg}", w.text),
+            w.owner.auth(),
+        )
+        .await;
+    assert_eq!(s, 200, "dave's message was deleted without a window");
+}
