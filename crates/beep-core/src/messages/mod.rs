@@ -16,6 +16,7 @@ pub mod emoji;
 mod history;
 pub mod mentions;
 mod pins;
+mod previews;
 mod reactions;
 mod reads;
 mod render;
@@ -75,6 +76,7 @@ pub struct Messages {
     render: Renderer,
     limits: MessageLimits,
     cache: Arc<cache::GuildCache>,
+    previewer: beep_files::Previewer,
 }
 
 /// Everything [`Messages`] is built from.
@@ -95,6 +97,7 @@ pub struct MessagesDeps {
 impl Messages {
     /// The message service.
     pub fn new(d: MessagesDeps) -> Messages {
+        let previewer = d.files.previewer().clone();
         let render = Renderer::new(d.store.clone(), d.files, d.public_url);
         Messages {
             store: d.store,
@@ -105,6 +108,7 @@ impl Messages {
             render,
             limits: d.limits,
             cache: d.cache,
+            previewer,
         }
     }
 

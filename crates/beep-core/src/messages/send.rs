@@ -161,6 +161,7 @@ impl Messages {
             let payload =
                 render::event_payload(msg.clone(), access.guild_id(), Some(access.member_json()));
             self.publish("MESSAGE_CREATE", payload, &access, Intents::GUILD_MESSAGES);
+            self.spawn_previews(&stored, me.user_id, access.holds(Permissions::EMBED_LINKS));
         }
         Ok(msg)
     }

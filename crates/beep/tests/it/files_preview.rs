@@ -141,3 +141,92 @@ async fn refuses_private_targets_by_default() {
     );
     s.stop().await;
 }
+
+/// A message linking the local page gets its preview as an embed, announced with
+/// MESSAGE_UPDATE; with SUPPRESS_EMBEDS it gets none.
+#[tokio::test]
+async fn messages_with_links_get_preview_embeds() {
+    let addr = site().await;
+    let s = TestServer::start_with(|c| {
+        c.files.preview_allowlist = vec![addr.to_string()];
+    })
+    .await;
+    let mut events = s.node.as_ref().expect("node").services.bus.subscribe();
+    let owner = s.user("previewer").await;
+    let (st, g) = s
+        .post_as(
+            "/guilds",
+            owner.auth(),
+            &serde_json::json!({"name": "Links"}),
+        )
+        .await;
+    assert!(st == 200 || st == 201, "{g}");
+    let (_, chans) = s
+        .get(
+            &format!("/guilds/{}/channels", g["id"].as_str().expect("id")),
+            owner.auth(),
+        )
+        .await;
+    let ch = chans
+        .as_array()
+        .and_then(|a| a.iter().find(|c| c["type"] == 0))
+        .and_then(|c| c["id"].as_str())
+        .expect("text channel")
+        .to_string();
+    let link = format!("look at http://{addr}/page please");
+    let (st, m) = s
+        .post_as(
+            &format!("/channels/{ch}/messages"),
+            owner.auth(),
+            &serde_json::json!({"content": link}),
+        )
+        .await;
+    assert_eq!(st, 200, "{m}");
+    let id = m["id"].as_str().expect("id").to_string();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let update = loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let e = tokio::time::timeout(left, events.recv())
+            .await
+            .expect("MESSAGE_UPDATE in time")
+            .expect("bus open");
+        if e.name == "MESSAGE_UPDATE" && e.data["id"] == id.as_str() {
+            break e;
+        }
+    };
+    assert_eq!(
+        update.data["embeds"][0]["title"], "Beep & friends",
+        "{}",
+        update.data
+    );
+    let (_, stored) = s
+        .get(&format!("/channels/{ch}/messages/{id}"), owner.auth())
+        .await;
+    assert_eq!(stored["embeds"][0]["title"], "Beep & friends", "{stored}");
+    assert!(
+        stored["edited_timestamp"].is_null(),
+        "a preview is not an edit"
+    );
+
+    // SUPPRESS_EMBEDS (1 << 2): no preview is fetched.
+    let (st, quiet) = s
+        .post_as(
+            &format!("/channels/{ch}/messages"),
+            owner.auth(),
+            &serde_json::json!({"content": link, "flags": 4}),
+        )
+        .await;
+    assert_eq!(st, 200, "{quiet}");
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let (_, stored) = s
+        .get(
+            &format!(
+                "/channels/{ch}/messages/{}",
+                quiet["id"].as_str().expect("id")
+            ),
+            owner.auth(),
+        )
+        .await;
+    assert_eq!(stored["embeds"], serde_json::json!([]), "{stored}");
+    s.stop().await;
+}
