@@ -148,4 +148,8 @@ pub trait Directory: Send + Sync + 'static {
     /// Whether `viewer` may see `target`'s presence: the same user, a shared
     /// guild, or a friend.
     async fn may_see_presence(&self, viewer: UserId, target: UserId) -> DirResult<bool>;
+
+    /// The user's last session on this node ended for good: memberships gained
+    /// through a temporary invite (and no role since) end, as on Discord.
+    async fn user_went_offline(&self, _user: UserId) {}
 }

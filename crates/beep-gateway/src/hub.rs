@@ -228,7 +228,12 @@ impl Hub {
         }
         let hub = self.clone();
         let s = s.clone();
-        tokio::spawn(async move { hub.presence.session_gone(&hub, &s).await });
+        tokio::spawn(async move {
+            hub.presence.session_gone(&hub, &s).await;
+            if last {
+                hub.dir.user_went_offline(s.user()).await;
+            }
+        });
     }
 
     /// Forward REQUEST_GUILD_MEMBERS to the guild's actor.

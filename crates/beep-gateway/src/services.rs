@@ -249,4 +249,10 @@ impl Directory for ServicesDirectory {
             .await
             .map_err(unavailable)
     }
+
+    async fn user_went_offline(&self, user: UserId) {
+        if let Err(e) = self.services.guilds.end_temporary_memberships(user).await {
+            tracing::warn!(user = %user, cause = ?e, "cannot end temporary memberships");
+        }
+    }
 }

@@ -258,6 +258,23 @@ impl Guilds {
         self.update_member(actor, guild, actor, form, None).await
     }
 
+    /// End the memberships `user` holds through a temporary invite and that gave
+    /// them no role since; called when their last gateway session ends.
+    pub async fn end_temporary_memberships(&self, user: UserId) -> Result<()> {
+        for guild in self.guild_ids_of_user(user).await? {
+            let Some(m) = self.store.member(guild, user).await? else {
+                continue;
+            };
+            if !m.temporary || !m.roles.is_empty() {
+                continue;
+            }
+            if let Some(removed) = self.store.remove_member(guild, user, &[]).await? {
+                self.publish_member_removed(&removed);
+            }
+        }
+        Ok(())
+    }
+
     /// `DELETE /guilds/{id}/members/{user}`: kick; needs `KICK_MEMBERS` and a
     /// higher role than the target's highest.
     pub async fn kick(

@@ -2,7 +2,7 @@
 //! compression, resume, revocation, drain; fan-out, presence and a two-node
 //! cluster over NATS; and stock discord.py / discord.js bots as referees.
 
-mod client;
+pub mod client;
 mod clients;
 mod cluster;
 mod fanout;

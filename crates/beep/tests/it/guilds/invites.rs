@@ -277,3 +277,39 @@ async fn invite_limits() {
         30016,
     );
 }
+
+/// A member who joined through a temporary invite is removed when their last
+/// gateway session ends, unless they were given a role meanwhile.
+#[tokio::test]
+async fn temporary_members_leave_when_their_session_ends() {
+    use crate::gateway::client::Gw;
+    let w = world().await;
+    let code = w.invite(&json!({"temporary": true, "max_uses": 0})).await;
+    let guest = w.ts.user("guest").await;
+    let keeper = w.ts.user("keeper").await;
+    for u in [&guest, &keeper] {
+        let (s, v) =
+            w.ts.post_as(&format!("/invites/{code}"), u.auth(), &json!({}))
+                .await;
+        assert_eq!(s, 200, "join: {v}");
+    }
+    let role = w.role("kept", 0).await;
+    w.grant(&keeper, &role).await;
+    let mut events = w.events();
+
+    for u in [&guest, &keeper] {
+        let mut g = Gw::connect(&w.ts).await;
+        g.ready(&u.token, 1).await;
+        g.close(1000).await;
+    }
+    let e = expect_event(&mut events, "GUILD_MEMBER_REMOVE").await;
+    assert_eq!(e.data["user"]["id"], guest.id.as_str());
+    let (s, _) =
+        w.ts.get(&w.g(&format!("/members/{}", guest.id)), w.owner.auth())
+            .await;
+    assert_eq!(s, 404, "the temporary member is gone");
+    let (s, _) =
+        w.ts.get(&w.g(&format!("/members/{}", keeper.id)), w.owner.auth())
+            .await;
+    assert_eq!(s, 200, "a temporary member with a role stays");
+}
