@@ -713,20 +713,8 @@ impl MemberStore for PostgresStore {
         role: RoleId,
         audit: &[AuditEntryRecord],
     ) -> Result<bool> {
-        let (gid, uid, rid) = (guild.as_i64(), user.as_i64(), role.as_i64());
-        let mut client = self.client().await?;
-        let tx = client.transaction().await?;
-        if !exists(&tx, q::IS_MEMBER, &[&gid, &uid]).await?
-            || !exists(&tx, q::ROLE_IN_GUILD, &[&gid, &rid]).await?
-        {
-            return Err(StoreError::NotFound);
-        }
-        let added = execute(&tx, q::ADD_MEMBER_ROLE, &[&gid, &uid, &rid]).await? > 0;
-        if added {
-            insert_audit(&tx, audit).await?;
-        }
-        tx.commit().await?;
-        Ok(added)
+        self.change_member_role(q::ADD_MEMBER_ROLE, guild, user, role, audit)
+            .await
     }
 
     /// Take a role from a member; returns whether it had it. `NotFound` when
@@ -738,20 +726,8 @@ impl MemberStore for PostgresStore {
         role: RoleId,
         audit: &[AuditEntryRecord],
     ) -> Result<bool> {
-        let (gid, uid, rid) = (guild.as_i64(), user.as_i64(), role.as_i64());
-        let mut client = self.client().await?;
-        let tx = client.transaction().await?;
-        if !exists(&tx, q::IS_MEMBER, &[&gid, &uid]).await?
-            || !exists(&tx, q::ROLE_IN_GUILD, &[&gid, &rid]).await?
-        {
-            return Err(StoreError::NotFound);
-        }
-        let removed = execute(&tx, q::REMOVE_MEMBER_ROLE, &[&gid, &uid, &rid]).await? > 0;
-        if removed {
-            insert_audit(&tx, audit).await?;
-        }
-        tx.commit().await?;
-        Ok(removed)
+        self.change_member_role(q::REMOVE_MEMBER_ROLE, guild, user, role, audit)
+            .await
     }
 
     /// Remove a member (leave or kick); returns the member removed.
@@ -1436,4 +1412,32 @@ fn audit_row(r: &Row) -> Result<AuditEntryRecord> {
         options: r.try_get(6)?,
         reason: r.try_get(7)?,
     })
+}
+
+impl PostgresStore {
+    /// Run `stmt` (add or remove one member role) once the member and the role
+    /// are known to exist, with the audit entries when it changed something.
+    async fn change_member_role(
+        &self,
+        stmt: &'static str,
+        guild: GuildId,
+        user: UserId,
+        role: RoleId,
+        audit: &[AuditEntryRecord],
+    ) -> Result<bool> {
+        let (gid, uid, rid) = (guild.as_i64(), user.as_i64(), role.as_i64());
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        if !exists(&tx, q::IS_MEMBER, &[&gid, &uid]).await?
+            || !exists(&tx, q::ROLE_IN_GUILD, &[&gid, &rid]).await?
+        {
+            return Err(StoreError::NotFound);
+        }
+        let changed = execute(&tx, stmt, &[&gid, &uid, &rid]).await? > 0;
+        if changed {
+            insert_audit(&tx, audit).await?;
+        }
+        tx.commit().await?;
+        Ok(changed)
+    }
 }

@@ -791,24 +791,7 @@ impl MemberStore for SqliteStore {
         role: RoleId,
         audit: &[AuditEntryRecord],
     ) -> Result<bool> {
-        let audit = audit.to_vec();
-        self.writer
-            .write(move |c| {
-                let (gid, uid, rid) = (guild.as_i64(), user.as_i64(), role.as_i64());
-                if !exists(c, q::IS_MEMBER, [gid, uid])?
-                    || !exists(c, q::ROLE_IN_GUILD, [gid, rid])?
-                {
-                    return Err(StoreError::NotFound);
-                }
-                let added = c
-                    .prepare_cached(q::ADD_MEMBER_ROLE)?
-                    .execute([gid, uid, rid])?
-                    > 0;
-                if added {
-                    insert_audit(c, &audit)?;
-                }
-                Ok(added)
-            })
+        self.change_member_role(q::ADD_MEMBER_ROLE, guild, user, role, audit)
             .await
     }
 
@@ -821,24 +804,7 @@ impl MemberStore for SqliteStore {
         role: RoleId,
         audit: &[AuditEntryRecord],
     ) -> Result<bool> {
-        let audit = audit.to_vec();
-        self.writer
-            .write(move |c| {
-                let (gid, uid, rid) = (guild.as_i64(), user.as_i64(), role.as_i64());
-                if !exists(c, q::IS_MEMBER, [gid, uid])?
-                    || !exists(c, q::ROLE_IN_GUILD, [gid, rid])?
-                {
-                    return Err(StoreError::NotFound);
-                }
-                let removed = c
-                    .prepare_cached(q::REMOVE_MEMBER_ROLE)?
-                    .execute([gid, uid, rid])?
-                    > 0;
-                if removed {
-                    insert_audit(c, &audit)?;
-                }
-                Ok(removed)
-            })
+        self.change_member_role(q::REMOVE_MEMBER_ROLE, guild, user, role, audit)
             .await
     }
 
@@ -1515,6 +1481,36 @@ fn audit_row(r: &Row<'_>) -> rusqlite::Result<AuditEntryRecord> {
         options: opt_json(r, 6)?,
         reason: r.get(7)?,
     })
+}
+
+impl SqliteStore {
+    /// Run `stmt` (add or remove one member role) once the member and the role
+    /// are known to exist, with the audit entries when it changed something.
+    async fn change_member_role(
+        &self,
+        stmt: &'static str,
+        guild: GuildId,
+        user: UserId,
+        role: RoleId,
+        audit: &[AuditEntryRecord],
+    ) -> Result<bool> {
+        let audit = audit.to_vec();
+        self.writer
+            .write(move |c| {
+                let (gid, uid, rid) = (guild.as_i64(), user.as_i64(), role.as_i64());
+                if !exists(c, q::IS_MEMBER, [gid, uid])?
+                    || !exists(c, q::ROLE_IN_GUILD, [gid, rid])?
+                {
+                    return Err(StoreError::NotFound);
+                }
+                let changed = c.prepare_cached(stmt)?.execute([gid, uid, rid])? > 0;
+                if changed {
+                    insert_audit(c, &audit)?;
+                }
+                Ok(changed)
+            })
+            .await
+    }
 }
 
 #[cfg(test)]
