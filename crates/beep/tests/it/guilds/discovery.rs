@@ -210,3 +210,20 @@ async fn audit_log_filters_pages_and_permission() {
             .await;
     assert_eq!(s, 400, "{v}");
 }
+
+#[tokio::test]
+async fn discovery_refuses_over_long_queries() {
+    let w = world_with(|_| {}).await;
+    let long = "word ".repeat(41);
+    let (s, v) =
+        w.ts.get(
+            &format!("/discovery/guilds?query={}", long.replace(' ', "+")),
+            w.owner.auth(),
+        )
+        .await;
+    assert_eq!(s, 400, "a query over 200 characters: {v}");
+    let (s, v) =
+        w.ts.get("/discovery/guilds?query=word", w.owner.auth())
+            .await;
+    assert_eq!(s, 200, "{v}");
+}

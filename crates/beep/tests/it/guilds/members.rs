@@ -65,6 +65,12 @@ async fn members_are_listed_searched_and_read() {
     assert_eq!(got, expect);
     let (s, v) = w.ts.get(&w.g("/members/search?limit=10"), bob.auth()).await;
     assert_eq!(s, 400, "a query is needed: {v}");
+    let long = "a".repeat(101);
+    let (s, v) =
+        w.ts.get(&w.g(&format!("/members/search?query={long}")), bob.auth())
+            .await;
+    assert_eq!(s, 400, "a query over 100 characters: {v}");
+    assert!(v["errors"]["query"].is_object(), "{v}");
 
     let (s, m) =
         w.ts.get(&w.g(&format!("/members/{}", alice.id)), bob.auth())
