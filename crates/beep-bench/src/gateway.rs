@@ -14,6 +14,44 @@ use tokio_tungstenite::tungstenite::Message;
 /// A dispatch received: name and payload.
 pub type Dispatch = (String, Value);
 
+/// Where a connection's dispatches go after READY.
+pub enum Sink {
+    /// Nowhere (idle sessions).
+    None,
+    /// Every dispatch, parsed.
+    #[allow(dead_code)] // for scenarios that look at whole events
+    All(mpsc::UnboundedSender<Dispatch>),
+    /// Only the latency of `MESSAGE_CREATE`s whose content is `fanout <µs>`,
+    /// measured on arrival. The frame is read without building a JSON tree, so
+    /// the generator spends as little as it can per received event.
+    FanoutLatency(mpsc::UnboundedSender<u64>),
+}
+
+/// The few fields of a frame the fan-out sink reads.
+#[derive(serde::Deserialize)]
+struct LightFrame<'a> {
+    op: u8,
+    #[serde(borrow, default)]
+    t: Option<&'a str>,
+    #[serde(default)]
+    s: Option<u64>,
+    #[serde(borrow, default)]
+    d: Option<LightData<'a>>,
+}
+
+#[derive(serde::Deserialize)]
+struct LightData<'a> {
+    #[serde(borrow, default)]
+    content: Option<std::borrow::Cow<'a, str>>,
+}
+
+fn now_micros() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_micros() as u64)
+        .unwrap_or(0)
+}
+
 /// Intents asking for guild messages, DMs and message content.
 pub const INTENTS: u64 = (1 << 0) | (1 << 9) | (1 << 12) | (1 << 15);
 
@@ -25,7 +63,7 @@ pub async fn connect(
     url: &str,
     local: Option<IpAddr>,
     token: &str,
-    events: Option<mpsc::UnboundedSender<Dispatch>>,
+    events: Sink,
 ) -> anyhow::Result<tokio::task::JoinHandle<()>> {
     let full = if url.contains('?') {
         url.to_string()
@@ -86,13 +124,36 @@ pub async fn connect(
                 msg = rx.next() => {
                     let Some(Ok(msg)) = msg else { return };
                     let Message::Text(text) = msg else { continue };
-                    let Ok(v) = serde_json::from_str::<Value>(text.as_str()) else { continue };
-                    if let Some(s) = v["s"].as_u64() { seq = Some(s); }
-                    if v["op"] == 0
-                        && let (Some(events), Some(t)) = (&events, v["t"].as_str())
-                        && events.send((t.to_string(), v["d"].clone())).is_err()
-                    {
-                        return;
+                    match &events {
+                        Sink::FanoutLatency(tx) => {
+                            let Ok(f) = serde_json::from_str::<LightFrame>(text.as_str()) else { continue };
+                            if let Some(s) = f.s { seq = Some(s); }
+                            let sent = match (f.op, f.t, f.d.and_then(|d| d.content)) {
+                                (0, Some("MESSAGE_CREATE"), Some(c)) => c
+                                    .strip_prefix("fanout ")
+                                    .and_then(|t| t.parse::<u64>().ok()),
+                                _ => None,
+                            };
+                            if let Some(sent) = sent
+                                && tx.send(now_micros().saturating_sub(sent).max(1)).is_err()
+                            {
+                                return;
+                            }
+                        }
+                        Sink::All(tx) => {
+                            let Ok(v) = serde_json::from_str::<Value>(text.as_str()) else { continue };
+                            if let Some(s) = v["s"].as_u64() { seq = Some(s); }
+                            if v["op"] == 0
+                                && let Some(t) = v["t"].as_str()
+                                && tx.send((t.to_string(), v["d"].clone())).is_err()
+                            {
+                                return;
+                            }
+                        }
+                        Sink::None => {
+                            let Ok(f) = serde_json::from_str::<LightFrame>(text.as_str()) else { continue };
+                            if let Some(s) = f.s { seq = Some(s); }
+                        }
                     }
                 }
             }

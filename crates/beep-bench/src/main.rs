@@ -3,6 +3,7 @@
 //! server. Prints a table, or one JSON line of figures with `--json`.
 
 mod gateway;
+mod inputs;
 mod rest;
 mod scenarios;
 mod stats;
@@ -32,6 +33,13 @@ struct Cli {
     /// Fail (exit 1) if any request failed; used by the CI smoke runs.
     #[arg(long, global = true)]
     fail_on_errors: bool,
+    /// Seed file of `beep admin seed`: `history` and `search` use its corpus.
+    #[arg(long, global = true)]
+    seed: Option<std::path::PathBuf>,
+    /// File of `Authorization` values, one per line, used instead of registering
+    /// accounts (for servers without `/auth/register`).
+    #[arg(long, global = true)]
+    tokens: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -89,12 +97,31 @@ async fn main() -> std::process::ExitCode {
             .unwrap_or(0)
             % 0xffffff
     );
+    let nofile = inputs::raise_nofile_limit();
+    let seed = match cli.seed.as_deref().map(inputs::Seed::load).transpose() {
+        Ok(s) => s.map(std::sync::Arc::new),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let tokens = match cli.tokens.as_deref().map(inputs::load_tokens).transpose() {
+        Ok(t) => t.unwrap_or_default(),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
     let o = scenarios::Opts {
         target: cli.target.clone(),
         duration: Duration::from_secs_f64(cli.duration.max(0.1)),
         concurrency: cli.concurrency,
         password: "bench passphrase 42".into(),
         prefix: run,
+        seed,
+        tokens: std::sync::Arc::new(tokens),
+        token_cursor: Default::default(),
+        nofile,
     };
     let result = match cli.scenario {
         Scenario::Send { rate } => scenarios::send(&o, rate).await,

@@ -75,6 +75,19 @@ impl Rest {
         Ok(Account { token })
     }
 
+    /// Log in an existing account.
+    pub async fn login(&self, login: &str, password: &str) -> anyhow::Result<Account> {
+        let body = json!({"login": login, "password": password});
+        let v = self
+            .call(reqwest::Method::POST, "/auth/login", None, Some(&body))
+            .await?;
+        let token = v["token"]
+            .as_str()
+            .context("login returned no token")?
+            .to_string();
+        Ok(Account { token })
+    }
+
     /// Create a guild owned by `owner` and return (guild id, first text channel id).
     pub async fn guild(&self, owner: &Account, name: &str) -> anyhow::Result<(String, String)> {
         let g = self

@@ -2,7 +2,7 @@
 //! asked duration, and returns a report of figures.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
@@ -12,6 +12,7 @@ use serde_json::json;
 use tokio::sync::{Mutex, mpsc};
 
 use crate::gateway;
+use crate::inputs::Seed;
 use crate::rest::{Account, Rest};
 use crate::stats::{Report, histogram, ms};
 
@@ -24,6 +25,36 @@ pub struct Opts {
     pub password: String,
     /// Prefix of the accounts this run creates, unique per run.
     pub prefix: String,
+    /// A corpus written by `beep admin seed`, for `history` and `search`.
+    pub seed: Option<Arc<Seed>>,
+    /// `Authorization` values to use instead of registering accounts.
+    pub tokens: Arc<Vec<String>>,
+    /// The next of `tokens` to hand out.
+    pub token_cursor: Arc<AtomicUsize>,
+    /// This process's open-file limit (after raising it to the hard limit).
+    pub nofile: u64,
+}
+
+impl Opts {
+    /// The next given token, if a tokens file was given (they are reused in turn
+    /// when a run needs more accounts than the file holds).
+    fn given_token(&self) -> Option<Account> {
+        if self.tokens.is_empty() {
+            return None;
+        }
+        let i = self.token_cursor.fetch_add(1, Ordering::Relaxed) % self.tokens.len();
+        Some(Account {
+            token: self.tokens[i].clone(),
+        })
+    }
+}
+
+/// The account `name` (registered and logged in), or the next given token.
+async fn account(rest: &Rest, o: &Opts, name: &str) -> anyhow::Result<Account> {
+    match o.given_token() {
+        Some(a) => Ok(a),
+        None => rest.account(name, &o.password).await,
+    }
 }
 
 fn now_micros() -> u64 {
@@ -35,6 +66,9 @@ fn now_micros() -> u64 {
 
 /// `n` accounts named `<prefix>_<role><i>`, created concurrently.
 async fn accounts(rest: &Rest, o: &Opts, role: &str, n: usize) -> anyhow::Result<Vec<Account>> {
+    if !o.tokens.is_empty() {
+        return Ok((0..n).filter_map(|_| o.given_token()).collect());
+    }
     let mut tasks = Vec::new();
     for i in 0..n {
         let (rest, name, pw) = (
@@ -57,9 +91,7 @@ async fn guild_with_members(
     o: &Opts,
     n: usize,
 ) -> anyhow::Result<(Account, String, Vec<Account>)> {
-    let owner = rest
-        .account(&format!("{}_owner", o.prefix), &o.password)
-        .await?;
+    let owner = account(rest, o, &format!("{}_owner", o.prefix)).await?;
     let (_guild, channel) = rest.guild(&owner, &format!("{} bench", o.prefix)).await?;
     let members = accounts(rest, o, "m", n).await?;
     for m in &members {
@@ -138,8 +170,9 @@ pub async fn fanout(o: &Opts, members: usize, rate: f64) -> anyhow::Result<Repor
     let mut readers = Vec::new();
     for i in 0..members {
         let acct = &accts[i % accts.len()];
-        let (tx, mut rx) = mpsc::unbounded_channel::<gateway::Dispatch>();
-        match gateway::connect(&url, Some(gateway::loopback(i)), &acct.token, Some(tx)).await {
+        let (tx, mut rx) = mpsc::unbounded_channel::<u64>();
+        let sink = gateway::Sink::FanoutLatency(tx);
+        match gateway::connect(&url, Some(gateway::loopback(i)), &acct.token, sink).await {
             Ok(task) => conns.push(task),
             Err(_) => {
                 errors.fetch_add(1, Ordering::Relaxed);
@@ -149,18 +182,9 @@ pub async fn fanout(o: &Opts, members: usize, rate: f64) -> anyhow::Result<Repor
         let (hist, delivered) = (hist.clone(), delivered.clone());
         readers.push(tokio::spawn(async move {
             let mut h = histogram();
-            while let Some((name, d)) = rx.recv().await {
-                if name != "MESSAGE_CREATE" {
-                    continue;
-                }
-                let sent = d["content"]
-                    .as_str()
-                    .and_then(|c| c.strip_prefix("fanout "))
-                    .and_then(|t| t.parse::<u64>().ok());
-                if let Some(sent) = sent {
-                    let _ = h.record(now_micros().saturating_sub(sent).max(1));
-                    delivered.fetch_add(1, Ordering::Relaxed);
-                }
+            while let Some(latency) = rx.recv().await {
+                let _ = h.record(latency);
+                delivered.fetch_add(1, Ordering::Relaxed);
             }
             let _ = hist.lock().await.add(h);
         }));
@@ -215,31 +239,64 @@ pub async fn fanout(o: &Opts, members: usize, rate: f64) -> anyhow::Result<Repor
     Ok(r)
 }
 
-fn rss_kib(pid: u32) -> Option<u64> {
+fn proc_status_kib(pid: u32, field: &str) -> Option<u64> {
     let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     s.lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .find_map(|l| l.strip_prefix(field))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
-/// Open and hold `count` identified sessions.
+fn rss_kib(pid: u32) -> Option<u64> {
+    proc_status_kib(pid, "VmRSS:")
+}
+
+/// The soft open-file limit of process `pid`, from `/proc/PID/limits`.
+fn fd_limit(pid: u32) -> Option<u64> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/limits")).ok()?;
+    let line = s.lines().find(|l| l.starts_with("Max open files"))?;
+    line.split_whitespace().nth(3)?.parse().ok()
+}
+
+/// Open and hold `count` identified sessions, from source addresses spread over
+/// 127.0.0.0/8 (each address has its own ephemeral port range). With the
+/// server's pid, its RSS growth per session is measured from `/proc`.
 pub async fn sessions(o: &Opts, count: usize, server_pid: Option<u32>) -> anyhow::Result<Report> {
+    // Each session is one socket here (and one on the server).
+    let headroom = 256;
+    if count as u64 + headroom > o.nofile {
+        anyhow::bail!(
+            "{count} sessions need about {} open files, but this process may open {} \
+             (the hard limit; raise it with `ulimit -Hn` as root, or LimitNOFILE=)",
+            count as u64 + headroom,
+            o.nofile
+        );
+    }
+    let server_limit = server_pid.and_then(fd_limit);
+    if let Some(limit) = server_limit
+        && count as u64 + 64 > limit
+    {
+        eprintln!("warning: the server may open {limit} files; {count} sessions will not all fit");
+    }
     let rest = Rest::new(&o.target)?;
     let (owner, _channel, accts) = guild_with_members(&rest, o, 4).await?;
     let url = rest.gateway_url(&owner).await?;
+    // Settle, so the baseline does not include the set-up's transient memory.
+    tokio::time::sleep(Duration::from_millis(500)).await;
     let before = server_pid.and_then(rss_kib);
     let errors = Arc::new(AtomicU64::new(0));
-    let conns = Arc::new(Mutex::new(Vec::new()));
+    let first_error = Arc::new(std::sync::Mutex::new(None::<String>));
+    let conns = Arc::new(Mutex::new(Vec::with_capacity(count)));
     let next = Arc::new(AtomicU64::new(0));
     let start = Instant::now();
     let mut workers = Vec::new();
     for _ in 0..o.concurrency.clamp(1, 256) {
-        let (url, accts, errors, conns, next) = (
+        let (url, accts, errors, conns, next, first_error) = (
             url.clone(),
             accts.clone(),
             errors.clone(),
             conns.clone(),
             next.clone(),
+            first_error.clone(),
         );
         workers.push(tokio::spawn(async move {
             loop {
@@ -248,10 +305,16 @@ pub async fn sessions(o: &Opts, count: usize, server_pid: Option<u32>) -> anyhow
                     return;
                 }
                 let token = &accts[i % accts.len()].token;
-                match gateway::connect(&url, Some(gateway::loopback(i)), token, None).await {
+                match gateway::connect(&url, Some(gateway::loopback(i)), token, gateway::Sink::None)
+                    .await
+                {
                     Ok(task) => conns.lock().await.push(task),
-                    Err(_) => {
+                    Err(e) => {
                         errors.fetch_add(1, Ordering::Relaxed);
+                        let mut f = first_error.lock().unwrap_or_else(|p| p.into_inner());
+                        if f.is_none() {
+                            *f = Some(format!("{e:#}"));
+                        }
                     }
                 }
             }
@@ -274,9 +337,17 @@ pub async fn sessions(o: &Opts, count: usize, server_pid: Option<u32>) -> anyhow
         r.add(
             "rss_per_session_kib",
             ((a.saturating_sub(b)) as f64 / open as f64 * 100.0).round() / 100.0,
-        );
+        )
+        .add("server_rss_before_kib", b)
+        .add("server_rss_after_kib", a);
+    }
+    if let Some(limit) = server_limit {
+        r.add("server_fd_limit", limit);
     }
     r.add("errors", errors.load(Ordering::Relaxed));
+    if let Some(e) = first_error.lock().unwrap_or_else(|p| p.into_inner()).take() {
+        eprintln!("first session error: {e}");
+    }
     for c in conns.lock().await.iter() {
         c.abort();
     }
@@ -328,13 +399,17 @@ where
     ))
 }
 
-/// GET of the newest 50 messages of a channel holding `messages` messages.
+/// GET of the newest 50 messages of a channel holding `messages` messages; with
+/// a seed file, of the seeded channels in turn (their corpus is the size).
 pub async fn history(
     o: &Opts,
     messages: usize,
     channel: Option<(String, String)>,
 ) -> anyhow::Result<Report> {
     let rest = Rest::new(&o.target)?;
+    if let (Some(seed), None) = (&o.seed, &channel) {
+        return history_seeded(o, &rest, seed).await;
+    }
     let (token, channel) = match channel {
         Some(c) => c,
         None => {
@@ -367,6 +442,39 @@ pub async fn history(
     Ok(r)
 }
 
+/// `history` over a seeded corpus: the seed's owner reads the newest 50 of
+/// every seeded channel in turn.
+async fn history_seeded(o: &Opts, rest: &Rest, seed: &Seed) -> anyhow::Result<Report> {
+    let owner = rest.login(&seed.users[0], &seed.password).await?;
+    let paths: Arc<Vec<String>> = Arc::new(
+        seed.channels()
+            .into_iter()
+            .map(|(_, c)| format!("/channels/{c}/messages?limit=50"))
+            .collect(),
+    );
+    let rest2 = rest.clone();
+    let (n, errors, h, secs) = hammer(o, move |w, n| {
+        let (rest, token) = (rest2.clone(), owner.token.clone());
+        let path = paths[(w + n as usize) % paths.len()].clone();
+        async move {
+            let v = rest.call(Method::GET, &path, Some(&token), None).await?;
+            anyhow::ensure!(
+                v.as_array().is_some_and(|a| !a.is_empty()),
+                "empty history page"
+            );
+            Ok(())
+        }
+    })
+    .await?;
+    let mut r = Report::new("history");
+    r.add("req_per_s", (n as f64 / secs).round())
+        .add("p50_ms", ms(&h, 0.5))
+        .add("p99_ms", ms(&h, 0.99))
+        .add("errors", errors)
+        .add("stored_messages", seed.messages);
+    Ok(r)
+}
+
 const WORDS: &[&str] = &[
     "apple", "river", "quantum", "violet", "harbor", "saffron", "glacier", "tempo", "meadow",
     "cobalt", "lantern", "orbit",
@@ -375,6 +483,9 @@ const WORDS: &[&str] = &[
 /// A mix of search queries over a generated corpus of `messages` messages.
 pub async fn search(o: &Opts, messages: usize) -> anyhow::Result<Report> {
     let rest = Rest::new(&o.target)?;
+    if let Some(seed) = &o.seed {
+        return search_seeded(o, &rest, seed).await;
+    }
     let owner = rest
         .account(&format!("{}_owner", o.prefix), &o.password)
         .await?;
@@ -406,6 +517,71 @@ pub async fn search(o: &Opts, messages: usize) -> anyhow::Result<Report> {
         .add("p50_ms", ms(&h, 0.5))
         .add("p99_ms", ms(&h, 0.99))
         .add("errors", errors);
+    Ok(r)
+}
+
+/// `search` over a seeded corpus: the seed's owner searches its first guild
+/// for two-word queries, every pair of the seed's query words in turn (from
+/// two very common words to two rare ones), newest first, 25 a page, with the
+/// exact `total_results` each time.
+async fn search_seeded(o: &Opts, rest: &Rest, seed: &Seed) -> anyhow::Result<Report> {
+    let owner = rest.login(&seed.users[0], &seed.password).await?;
+    let guild = seed
+        .guilds
+        .first()
+        .context("the seed file names no guild")?
+        .id
+        .clone();
+    let words = &seed.query_words;
+    anyhow::ensure!(
+        words.len() >= 2,
+        "the seed file has fewer than two query words"
+    );
+    let mut queries = Vec::new();
+    for (i, a) in words.iter().enumerate() {
+        for b in &words[i + 1..] {
+            queries.push(format!("{a} {b}"));
+        }
+    }
+    let paths: Arc<Vec<String>> = Arc::new(
+        queries
+            .iter()
+            .map(|q| {
+                let mut url = reqwest::Url::parse("http://x/").expect("static url");
+                url.query_pairs_mut().append_pair("content", q);
+                format!(
+                    "/guilds/{guild}/messages/search?{}",
+                    url.query().unwrap_or("")
+                )
+            })
+            .collect(),
+    );
+    let totals = Arc::new(AtomicU64::new(0));
+    let (rest2, totals2) = (rest.clone(), totals.clone());
+    let (n, errors, h, secs) = hammer(o, move |w, n| {
+        let (rest, token, totals) = (rest2.clone(), owner.token.clone(), totals2.clone());
+        let path = paths[(w + n as usize) % paths.len()].clone();
+        async move {
+            let v = rest.call(Method::GET, &path, Some(&token), None).await?;
+            let total = v["total_results"]
+                .as_u64()
+                .context("no total_results in the answer")?;
+            totals.fetch_add(total, Ordering::Relaxed);
+            Ok(())
+        }
+    })
+    .await?;
+    let mut r = Report::new("search");
+    r.add("req_per_s", (n as f64 / secs).round())
+        .add("p50_ms", ms(&h, 0.5))
+        .add("p99_ms", ms(&h, 0.99))
+        .add("errors", errors)
+        .add("stored_messages", seed.messages)
+        .add("queries", queries.len())
+        .add(
+            "mean_total_results",
+            (totals.load(Ordering::Relaxed) as f64 / n.max(1) as f64).round(),
+        );
     Ok(r)
 }
 

@@ -7,10 +7,13 @@ pub mod accounts;
 pub mod applications;
 pub mod error;
 pub mod events;
+pub mod file_lifecycle;
 pub mod guilds;
 pub mod mail;
 pub mod messages;
+pub mod notifications;
 pub mod ratelimit;
+pub mod social;
 pub mod webhooks;
 
 use std::sync::Arc;
@@ -43,6 +46,12 @@ pub struct CoreConfig {
     pub guilds: guilds::GuildLimits,
     /// Limits on pins, reactions, nonce replays and bulk deletes.
     pub messages: messages::MessageLimits,
+    /// Limits on relationships, groups and contacts lookups.
+    pub social: social::SocialLimits,
+    /// The missed-mention digest delay and this node's presence lease name.
+    pub notifications: notifications::NotificationConfig,
+    /// Storage quotas, the file deletion worker and the orphan sweeper.
+    pub file_lifecycle: file_lifecycle::LifecycleSettings,
 }
 
 /// Where the token signing keys come from.
@@ -84,6 +93,9 @@ impl Default for CoreConfig {
             files: Default::default(),
             guilds: Default::default(),
             messages: Default::default(),
+            social: Default::default(),
+            notifications: Default::default(),
+            file_lifecycle: Default::default(),
         }
     }
 }
@@ -100,8 +112,11 @@ pub struct Services {
     pub accounts: accounts::Accounts,
     pub limiter: ratelimit::Limiter,
     pub files: beep_files::Files,
+    pub file_lifecycle: file_lifecycle::FileLifecycle,
     pub guilds: guilds::Guilds,
     pub messages: messages::Messages,
+    pub social: social::Social,
+    pub notifications: notifications::Notifications,
     pub webhooks: webhooks::Webhooks,
     pub applications: applications::Applications,
 }
@@ -146,6 +161,8 @@ impl Services {
             RateLimitBackend::Off => ratelimit::Limiter::off(),
         };
         let files = beep_files::Files::new(config.files.clone(), ids.clone())?;
+        let file_lifecycle =
+            file_lifecycle::FileLifecycle::new(store.clone(), files.clone(), config.file_lifecycle);
         let accounts = accounts::Accounts::new(accounts::AccountsDeps {
             store: store.clone(),
             ids: ids.clone(),
@@ -164,7 +181,15 @@ impl Services {
             files.clone(),
             config.guilds,
         );
+        let notifications = notifications::Notifications::new(
+            store.clone(),
+            ids.clone(),
+            bus.clone(),
+            mail::Mailer::new(&config.mail)?,
+            config.notifications.clone(),
+        );
         let messages = messages::Messages::new(messages::MessagesDeps {
+            notifications: notifications.clone(),
             store: store.clone(),
             ids: ids.clone(),
             bus: bus.clone(),
@@ -174,6 +199,15 @@ impl Services {
             public_url: config.auth.issuer.clone(),
             limits: config.messages,
             cache: guild_cache,
+        });
+        let social = social::Social::new(social::SocialDeps {
+            store: store.clone(),
+            ids: ids.clone(),
+            bus: bus.clone(),
+            messages: messages.clone(),
+            limiter: limiter.clone(),
+            files: files.clone(),
+            limits: config.social,
         });
         let webhooks = webhooks::Webhooks::new(webhooks::WebhooksDeps {
             store: store.clone(),
@@ -195,10 +229,13 @@ impl Services {
         Ok(Services {
             accounts,
             messages,
+            social,
+            notifications,
             webhooks,
             applications,
             guilds,
             files,
+            file_lifecycle,
             limiter,
             store,
             ids,

@@ -101,18 +101,52 @@ impl Files {
     {
         let id = AttachmentId::from(self.inner.ids.next());
         let key = format!("{}/file", base(channel, id));
-        let limit = self.inner.config.max_upload_bytes;
-        let written = self.inner.storage.put_stream(&key, body, limit).await?;
-        match self
+        // The quota bounds the stream like the size limit does, so a body past
+        // what the user may still store is refused while it is read.
+        let (limit, by_quota) = self.upload_limit(uploader).await?;
+        let written = match self.inner.storage.put_stream(&key, body, limit).await {
+            Err(FilesError::TooLarge { .. }) if by_quota => return Err(FilesError::QuotaExceeded),
+            other => other?,
+        };
+        let stored = self
             .finish_attachment(channel, uploader, id, filename, written.size, &written.head)
-            .await
-        {
-            Ok(a) => Ok(a),
-            Err(e) => {
-                let _ = self.inner.storage.delete_prefix(&base(channel, id)).await;
-                Err(e)
-            }
+            .await;
+        self.keep_or_remove(channel, uploader, id, stored).await
+    }
+
+    /// The most bytes the next upload of `uploader` may have, and whether the
+    /// quota (rather than the size limit) sets it. A user with nothing left is
+    /// refused before a byte is read.
+    async fn upload_limit(&self, uploader: UserId) -> Result<(u64, bool)> {
+        let max = self.inner.config.max_upload_bytes;
+        match self.remaining_quota(uploader).await? {
+            Some(0) => Err(FilesError::QuotaExceeded),
+            Some(left) if left < max => Ok((left, true)),
+            _ => Ok((max, false)),
         }
+    }
+
+    /// Count a processed attachment against its uploader, or remove its objects
+    /// when processing failed or the quota is passed.
+    async fn keep_or_remove(
+        &self,
+        channel: ChannelId,
+        uploader: UserId,
+        id: AttachmentId,
+        stored: Result<StoredAttachment>,
+    ) -> Result<StoredAttachment> {
+        let dir = base(channel, id);
+        let counted = match stored {
+            Ok(a) => match self.record_usage(&dir, uploader, channel, a.size).await {
+                Ok(true) => return Ok(a),
+                Ok(false) => Err(FilesError::QuotaExceeded),
+                Err(e) => Err(e),
+            },
+            Err(e) => Err(e),
+        };
+        // Unrecorded objects: the orphan sweeper is the safety net if this fails.
+        let _ = self.inner.storage.delete_prefix(&dir).await;
+        counted
     }
 
     /// Sniff, process and describe the bytes already at `.../file`.
@@ -186,6 +220,11 @@ impl Files {
         if file_size > limit {
             return Err(FilesError::TooLarge { limit });
         }
+        if let Some(left) = self.remaining_quota(uploader).await?
+            && file_size > left
+        {
+            return Err(FilesError::QuotaExceeded);
+        }
         let upload = self.inner.ids.next();
         let key = format!("uploads/{uploader}/{upload}");
         let ttl = Duration::from_secs(3600);
@@ -219,8 +258,12 @@ impl Files {
     {
         self.check_signature(path, q)?;
         let key = format!("uploads/{uploader}/{upload}");
-        let limit = self.inner.config.max_upload_bytes;
-        Ok(self.inner.storage.put_stream(&key, body, limit).await?.size)
+        let (limit, by_quota) = self.upload_limit(uploader).await?;
+        match self.inner.storage.put_stream(&key, body, limit).await {
+            Ok(w) => Ok(w.size),
+            Err(FilesError::TooLarge { .. }) if by_quota => Err(FilesError::QuotaExceeded),
+            Err(e) => Err(e),
+        }
     }
 
     /// Step two: turn `upload_filename` (from [`Files::create_upload`]) into an
@@ -252,6 +295,13 @@ impl Files {
             let _ = self.inner.storage.delete(&from).await;
             return Err(FilesError::TooLarge { limit });
         }
+        // Nor the quota: the upload stays (the sweeper removes it) so the user
+        // may free space and send it again.
+        if let Some(left) = self.remaining_quota(uploader).await?
+            && size > left
+        {
+            return Err(FilesError::QuotaExceeded);
+        }
         let id = AttachmentId::from(self.inner.ids.next());
         let dir = base(channel, id);
         // Moved, not read: only the head is needed to sniff the type.
@@ -265,16 +315,10 @@ impl Files {
             .rename(&from, &format!("{dir}/file"))
             .await?;
         let name = filename.unwrap_or(name);
-        match self
+        let stored = self
             .finish_attachment(channel, uploader, id, name, size, &head)
-            .await
-        {
-            Ok(a) => Ok(a),
-            Err(e) => {
-                let _ = self.inner.storage.delete_prefix(&dir).await;
-                Err(e)
-            }
-        }
+            .await;
+        self.keep_or_remove(channel, uploader, id, stored).await
     }
 
     /// The path an attachment is served at (what gets signed).
@@ -369,9 +413,31 @@ impl Files {
         })
     }
 
-    /// Delete an attachment's objects (message deleted). Idempotent; callers retry.
+    /// Delete an attachment's objects now (an upload given up, a message
+    /// deleted). An attachment no message took is also released from its
+    /// uploader's quota and queued for deletion, so a failure here is retried by
+    /// the deletion worker. Idempotent.
     pub async fn delete_attachment(&self, channel: ChannelId, id: AttachmentId) -> Result<()> {
-        self.inner.storage.delete_prefix(&base(channel, id)).await
+        let dir = base(channel, id);
+        self.discard_usage(std::slice::from_ref(&dir)).await?;
+        self.inner.storage.delete_prefix(&dir).await
+    }
+
+    /// Give up attachments stored for a message that was then refused: the
+    /// ones no message took are queued for deletion and released from their
+    /// uploader's quota (a file some message did take is left alone). Failures
+    /// are logged; the orphan sweeper is the safety net.
+    pub async fn discard_unclaimed(&self, files: &[(usize, StoredAttachment)]) {
+        if files.is_empty() {
+            return;
+        }
+        let keys: Vec<String> = files
+            .iter()
+            .map(|(_, a)| base(a.channel_id, a.id))
+            .collect();
+        if let Err(e) = self.discard_usage(&keys).await {
+            tracing::warn!(error = %e, "could not give up the files of a refused message");
+        }
     }
 
     /// The sweeper's pass over two-step uploads never claimed by a message: the

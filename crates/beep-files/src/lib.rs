@@ -10,13 +10,14 @@ pub mod attachments;
 pub mod avatars;
 pub mod error;
 pub mod images;
+pub mod ledger;
 pub mod preview;
 pub mod signing;
 pub mod sniff;
 pub mod storage;
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use beep_types::SnowflakeGenerator;
 
@@ -24,6 +25,7 @@ pub use attachments::{Attachment, PendingUpload, StoredAttachment};
 pub use avatars::ImageKind;
 pub use error::{FilesError, Result};
 pub use images::ImageLimits;
+pub use ledger::UsageLedger;
 pub use preview::{PreviewConfig, Previewer};
 pub use signing::{Refusal, UrlSigner};
 pub use storage::{S3Settings, Storage, StorageConfig};
@@ -86,6 +88,8 @@ struct Inner {
     config: FilesConfig,
     ids: Arc<SnowflakeGenerator>,
     previewer: Previewer,
+    /// Where stored bytes are counted (set once by the core's wiring).
+    ledger: OnceLock<Arc<dyn UsageLedger>>,
 }
 
 impl Files {
@@ -101,6 +105,7 @@ impl Files {
                 config,
                 ids,
                 previewer,
+                ledger: OnceLock::new(),
             }),
         })
     }
@@ -123,6 +128,42 @@ impl Files {
     /// The link previewer.
     pub fn previewer(&self) -> &Previewer {
         &self.inner.previewer
+    }
+
+    /// Count stored attachments against their uploaders' quotas with `ledger`
+    /// from now on. Only the first call counts.
+    pub fn set_ledger(&self, ledger: Arc<dyn UsageLedger>) {
+        let _ = self.inner.ledger.set(ledger);
+    }
+
+    /// Bytes `user` may still store (`None`: no limit, or no ledger).
+    pub async fn remaining_quota(&self, user: beep_types::UserId) -> Result<Option<u64>> {
+        match self.inner.ledger.get() {
+            Some(l) => l.remaining(user).await,
+            None => Ok(None),
+        }
+    }
+
+    /// Count an attachment folder against `user`; `false` past the quota.
+    async fn record_usage(
+        &self,
+        key: &str,
+        user: beep_types::UserId,
+        channel: beep_types::ChannelId,
+        size: u64,
+    ) -> Result<bool> {
+        match self.inner.ledger.get() {
+            Some(l) => l.record(key, user, channel, size).await,
+            None => Ok(true),
+        }
+    }
+
+    /// Give up attachment folders no message took.
+    async fn discard_usage(&self, keys: &[String]) -> Result<()> {
+        match self.inner.ledger.get() {
+            Some(l) => l.discard(keys).await,
+            None => Ok(()),
+        }
     }
 
     /// Whether the object store answers.

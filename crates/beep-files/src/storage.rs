@@ -253,6 +253,18 @@ impl Storage {
         Ok(out)
     }
 
+    /// The objects under `prefix` with the time each was last written, as they
+    /// are listed (for the orphan sweeper; memory stays bounded).
+    pub fn list_with_times(
+        &self,
+        prefix: &str,
+    ) -> impl Stream<Item = Result<(String, chrono::DateTime<chrono::Utc>)>> + Send + 'static {
+        self.store.list(Some(&Path::from(prefix))).map(|m| {
+            m.map(|m| (m.location.to_string(), m.last_modified))
+                .map_err(FilesError::from)
+        })
+    }
+
     /// A presigned `PUT` URL for direct uploads, when the store supports them (S3).
     pub async fn presigned_put(&self, key: &str, ttl: Duration) -> Result<Option<String>> {
         let Some(signer) = &self.signer else {

@@ -18,6 +18,7 @@ use tracing::{debug, info, warn};
 
 use crate::compress::ZlibStream;
 use crate::directory::DirectoryError;
+use crate::handoff::ArriveError;
 use crate::hub::Hub;
 use crate::protocol::{self, ClientFrame, CloseCode, FrameError, Identify, Resume};
 use crate::ready;
@@ -262,7 +263,7 @@ impl Conn {
         let large_threshold = i.large_threshold.unwrap_or(50).clamp(50, 250);
         let client = client_kind(&i.properties);
         let init = SessionInit {
-            id: protocol::new_session_id(),
+            id: self.hub.new_session_id(),
             principal,
             token: i.token,
             intents,
@@ -271,7 +272,9 @@ impl Conn {
             client,
         };
         let s = Session::new(init, (self.id, self.wake.clone()));
-        let ready = ready::ready_payload(&s, &account, &guilds, &self.hub.cfg.resume_url, i.shard);
+        let mut ready =
+            ready::ready_payload(&s, &account, &guilds, &self.hub.cfg.resume_url, i.shard);
+        ready["presences"] = serde_json::json!(ready::friend_presences(&self.hub, &s).await);
         s.push(Dispatch::json("READY", &ready), self.hub.limits());
         self.session = Some(s.clone());
         self.hub.register(&s, &guilds);
@@ -292,14 +295,32 @@ impl Conn {
 
     async fn resume(&mut self, r: Resume) -> Result<(), End> {
         let principal = self.authenticate(&r.token).await?;
-        let found = self
-            .hub
-            .session(&r.session_id)
-            .filter(|s| s.user() == principal.user_id && !s.ended());
+        let seq = r.seq.unwrap_or(0);
+        let found = match self.hub.session(&r.session_id) {
+            Some(s) => Some(s),
+            None => match self.hub.cluster.get().cloned() {
+                // Held by another node (it drains, or the client came here):
+                // take it over.
+                Some(c) if c.elsewhere(&r.session_id) => {
+                    match c
+                        .arrive(&self.hub, principal, &r.token, &r.session_id, seq)
+                        .await
+                    {
+                        Ok(s) => Some(s),
+                        Err(ArriveError::InvalidSeq) => {
+                            return Err(End::Close(CloseCode::InvalidSeq, false));
+                        }
+                        Err(ArriveError::Unknown) => None,
+                    }
+                }
+                _ => None,
+            },
+        };
+        let found = found.filter(|s| s.user() == principal.user_id && !s.ended());
         let Some(s) = found else {
             return self.invalid_session().await;
         };
-        match s.resume((self.id, self.wake.clone()), r.seq.unwrap_or(0)) {
+        match s.resume((self.id, self.wake.clone()), seq) {
             Ok(()) => {
                 let d = serde_json::json!({"_trace": ["beep-gateway"]});
                 s.push(Dispatch::json("RESUMED", &d), self.hub.limits());

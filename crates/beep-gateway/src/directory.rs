@@ -6,7 +6,7 @@
 //! be tested without a database; [`crate::services::ServicesDirectory`] answers
 //! from `beep-core`, where the permission rules live.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
 use beep_core::accounts::Principal;
@@ -39,6 +39,10 @@ pub struct Account {
     pub privileged: Intents,
     /// READY's `user_settings` for people (the client settings they stored).
     pub settings: Value,
+    /// READY's `private_channels` (DMs and groups; empty for bots).
+    pub private_channels: Vec<Value>,
+    /// READY's `relationships` (empty for bots).
+    pub relationships: Vec<Value>,
 }
 
 /// What the fan-out needs to decide who sees what in one guild, for the members
@@ -57,6 +61,15 @@ impl GuildAccess {
     /// Whether `user` is a member.
     pub fn is_member(&self, user: UserId) -> bool {
         self.members.contains_key(&user)
+    }
+
+    /// The channels `user` may view.
+    pub fn visible(&self, user: UserId) -> HashSet<ChannelId> {
+        self.channels
+            .keys()
+            .filter(|c| self.can_view(user, **c))
+            .copied()
+            .collect()
     }
 
     /// Whether `user` may view `channel` (false for non-members and unknown channels).
@@ -138,6 +151,11 @@ pub trait Directory: Send + Sync + 'static {
         member_limit: u32,
     ) -> DirResult<Option<GuildSnapshot>>;
 
+    /// Every channel of `guild` (channel objects), as its owner `owner` sees them:
+    /// for CHANNEL_CREATE / CHANNEL_DELETE when a permission change reveals or
+    /// hides a channel to a member.
+    async fn guild_channels(&self, guild: GuildId, owner: UserId) -> DirResult<Vec<Value>>;
+
     /// Members of `guild` matching `query` (member objects with `user`).
     async fn guild_members(&self, guild: GuildId, query: &MemberQuery) -> DirResult<Vec<Value>>;
 
@@ -146,10 +164,25 @@ pub trait Directory: Send + Sync + 'static {
     async fn friends(&self, user: UserId) -> DirResult<Vec<UserId>>;
 
     /// Whether `viewer` may see `target`'s presence: the same user, a shared
-    /// guild, or a friend.
+    /// guild, or a friend, and neither blocked the other.
     async fn may_see_presence(&self, viewer: UserId, target: UserId) -> DirResult<bool>;
+
+    /// The users `user` blocked. With the reverse (who blocked `user`), they
+    /// never see each other's presence.
+    async fn blocked_by(&self, _user: UserId) -> DirResult<HashSet<UserId>> {
+        Ok(HashSet::new())
+    }
 
     /// The user's last session on this node ended for good: memberships gained
     /// through a temporary invite (and no role since) end, as on Discord.
     async fn user_went_offline(&self, _user: UserId) {}
+
+    /// `users` have a live session on this node: called for a user's first
+    /// session here and every 30 s for every user with one (presence leases,
+    /// which the missed-mention digest reads).
+    async fn users_online(&self, _users: &[UserId]) {}
+
+    /// A `MESSAGE_CREATE` of a private channel was queued to live (attached)
+    /// sessions of `users` (delivery receipts). Must not block: spawn.
+    fn message_delivered(&self, _event: &Value, _users: Vec<UserId>) {}
 }

@@ -24,7 +24,25 @@ use crate::GatewayConfig;
 use crate::directory::{Directory, GuildAccess, MemberQuery};
 use crate::presence::Presences;
 use crate::protocol::{self, RequestGuildMembers};
-use crate::session::{BufferLimits, Dispatch, Kick, Session};
+use crate::session::{BufferLimits, Dispatch, EventKey, Kick, Session};
+
+/// Where the dispatcher reads events: the node's bus, or in a cluster the NATS
+/// bus with each event's identity.
+pub(crate) enum Source {
+    Plain(broadcast::Receiver<Arc<Event>>),
+    Keyed(broadcast::Receiver<(EventKey, Arc<Event>)>),
+}
+
+impl Source {
+    async fn recv(
+        &mut self,
+    ) -> Result<(Option<EventKey>, Arc<Event>), broadcast::error::RecvError> {
+        match self {
+            Source::Plain(rx) => rx.recv().await.map(|e| (None, e)),
+            Source::Keyed(rx) => rx.recv().await.map(|(k, e)| (Some(k), e)),
+        }
+    }
+}
 
 /// Events after which a guild actor reloads who may see what.
 const ACCESS_EVENTS: &[&str] = &[
@@ -41,13 +59,30 @@ const ACCESS_EVENTS: &[&str] = &[
     "GUILD_BAN_ADD",
 ];
 
+/// Events after which members may see other channels than before (they get
+/// CHANNEL_CREATE / CHANNEL_DELETE for the difference).
+const REVEAL_EVENTS: &[&str] = &[
+    "GUILD_UPDATE",
+    "GUILD_ROLE_CREATE",
+    "GUILD_ROLE_UPDATE",
+    "GUILD_ROLE_DELETE",
+    "CHANNEL_UPDATE",
+    "GUILD_MEMBER_UPDATE",
+];
+
+/// Channels shown and hidden, per member.
+type ViewChanges = HashMap<UserId, (Vec<beep_types::ChannelId>, Vec<beep_types::ChannelId>)>;
+
 /// Events about a channel that those who could see it before the change must get
 /// too (a channel hidden or deleted is announced to those who saw it).
 const CHANNEL_EVENTS: &[&str] = &["CHANNEL_UPDATE", "CHANNEL_DELETE"];
 
 /// Messages to a guild actor.
 enum GuildMsg {
-    Event(Arc<Event>),
+    Event(Arc<Event>, Option<EventKey>),
+    /// A session that moved here from another node starts receiving the guild
+    /// (no GUILD_CREATE: its client has the guild already).
+    Adopt(Arc<Session>),
     /// A session starts receiving the guild: send it GUILD_CREATE.
     Attach(Arc<Session>),
     /// A session ended.
@@ -66,6 +101,9 @@ struct Registry {
     sessions: HashMap<Arc<str>, Arc<Session>>,
     by_user: HashMap<UserId, Vec<Arc<Session>>>,
     guilds: HashMap<GuildId, GuildHandle>,
+    /// Whom each user with a session here blocked (kept current by the
+    /// RELATIONSHIP_* events), so presence fan-out asks nothing per recipient.
+    blocks: HashMap<UserId, Arc<HashSet<UserId>>>,
 }
 
 /// The hub of one node.
@@ -78,6 +116,8 @@ pub struct Hub {
     next_conn: AtomicU64,
     next_generation: AtomicU64,
     pub(crate) draining: AtomicBool,
+    /// Session handoff between nodes (cluster mode).
+    pub(crate) cluster: std::sync::OnceLock<Arc<crate::handoff::Cluster>>,
     /// Connections currently open (for drain and metrics).
     pub(crate) open: AtomicU64,
 }
@@ -105,12 +145,26 @@ impl Hub {
             next_conn: AtomicU64::new(1),
             next_generation: AtomicU64::new(1),
             draining: AtomicBool::new(false),
+            cluster: std::sync::OnceLock::new(),
             open: AtomicU64::new(0),
         })
     }
 
     fn reg(&self) -> MutexGuard<'_, Registry> {
         self.reg.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A new session id (in a cluster, one that tells which node made it).
+    pub fn new_session_id(&self) -> String {
+        match self.cluster.get() {
+            Some(c) => c.new_session_id(),
+            None => protocol::new_session_id(),
+        }
+    }
+
+    /// Sessions still held here (for drain).
+    pub(crate) fn live_sessions(&self) -> usize {
+        self.reg().sessions.len()
     }
 
     /// A fresh connection id.
@@ -154,10 +208,119 @@ impl Hub {
         };
         if first {
             self.bus.set_interest(Topic::User(s.user()), true);
+            let (dir, user) = (self.dir.clone(), s.user());
+            tokio::spawn(async move { dir.users_online(&[user]).await });
+            self.load_blocks(s.user());
         }
         metrics::gauge!("beep_gateway_sessions").increment(1.0);
         for g in guilds {
             self.attach(s, *g);
+        }
+    }
+
+    /// (Re)load whom `user` blocked, in the background.
+    fn load_blocks(self: &Arc<Self>, user: UserId) {
+        let hub = self.clone();
+        tokio::spawn(async move {
+            match hub.dir.blocked_by(user).await {
+                Ok(b) => {
+                    let mut reg = hub.reg();
+                    if reg.by_user.contains_key(&user) {
+                        reg.blocks.insert(user, Arc::new(b));
+                    }
+                }
+                Err(e) => warn!(user = %user, error = %e, "cannot load a user's blocks"),
+            }
+        });
+    }
+
+    /// Of `candidates`, those who blocked `subject` or whom `subject` blocked.
+    /// The block lists of users with sessions here are cached; those of others
+    /// who are online (on other nodes) are asked for.
+    pub(crate) async fn presence_hidden(
+        &self,
+        subject: UserId,
+        candidates: &[UserId],
+    ) -> HashSet<UserId> {
+        let (mine, mut theirs, unknown) = {
+            let reg = self.reg();
+            let mut theirs = HashSet::new();
+            let mut unknown = Vec::new();
+            for c in candidates {
+                match reg.blocks.get(c) {
+                    Some(b) if b.contains(&subject) => {
+                        theirs.insert(*c);
+                    }
+                    Some(_) => {}
+                    None => unknown.push(*c),
+                }
+            }
+            (reg.blocks.get(&subject).cloned(), theirs, unknown)
+        };
+        for c in unknown {
+            if c == subject || self.presence.get(c).status == crate::protocol::Status::Offline {
+                continue;
+            }
+            match self.dir.blocked_by(c).await {
+                Ok(b) if b.contains(&subject) => {
+                    theirs.insert(c);
+                }
+                Ok(_) => {}
+                Err(_) => {
+                    theirs.insert(c);
+                }
+            }
+        }
+        let mine = match mine {
+            Some(m) => m,
+            None => match self.dir.blocked_by(subject).await {
+                Ok(m) => Arc::new(m),
+                Err(e) => {
+                    // Safer to show nobody than to show the blocked.
+                    warn!(user = %subject, error = %e, "cannot check blocks for a presence");
+                    return candidates.iter().copied().collect();
+                }
+            },
+        };
+        let mut out = theirs;
+        out.extend(candidates.iter().filter(|c| mine.contains(c)).copied());
+        out
+    }
+
+    /// Register a session arriving from another node: it receives `guilds` at once,
+    /// without GUILD_CREATE. Interest in its user and guilds is asked for here.
+    pub(crate) fn register_arriving(self: &Arc<Self>, s: &Arc<Session>, guilds: &[GuildId]) {
+        let first = {
+            let mut reg = self.reg();
+            reg.sessions.insert(s.id.clone(), s.clone());
+            let list = reg.by_user.entry(s.user()).or_default();
+            list.push(s.clone());
+            list.len() == 1
+        };
+        self.bus.set_interest(Topic::User(s.user()), true);
+        if first {
+            let (dir, user) = (self.dir.clone(), s.user());
+            tokio::spawn(async move { dir.users_online(&[user]).await });
+            self.load_blocks(s.user());
+        }
+        metrics::gauge!("beep_gateway_sessions").increment(1.0);
+        for g in guilds {
+            self.adopt_guild(s, *g);
+        }
+    }
+
+    /// Start sending `guild`'s events to an arriving session (no GUILD_CREATE).
+    pub(crate) fn adopt_guild(self: &Arc<Self>, s: &Arc<Session>, guild: GuildId) {
+        if protocol::shard_of(guild, s.shard[1]) != s.shard[0] || !s.add_guild(guild) {
+            return;
+        }
+        self.to_guild(guild, GuildMsg::Adopt(s.clone()), true);
+    }
+
+    /// Stop sending `guild`'s events to `s` (quietly).
+    pub(crate) fn drop_guild(self: &Arc<Self>, s: &Arc<Session>, guild: GuildId) {
+        if s.remove_guild(guild) {
+            self.to_guild(guild, GuildMsg::Detach(s.id.clone()), false);
         }
     }
 
@@ -203,7 +366,19 @@ impl Hub {
     /// Remove a session for good (expired, invalidated, revoked, or closed by the
     /// client with 1000/1001).
     pub fn remove(self: &Arc<Self>, s: &Arc<Session>, why: Kick) {
+        self.unregister(s, why, true);
+    }
+
+    /// Remove a session that moved to another node: its user is not offline.
+    pub(crate) fn handed_off(self: &Arc<Self>, s: &Arc<Session>) {
+        self.unregister(s, Kick::Replaced, false);
+    }
+
+    fn unregister(self: &Arc<Self>, s: &Arc<Session>, why: Kick, offline_hook: bool) {
         s.end(why);
+        if let Some(c) = self.cluster.get() {
+            c.forget(&s.id);
+        }
         let last = {
             let mut reg = self.reg();
             if reg.sessions.remove(&s.id).is_none() {
@@ -214,6 +389,7 @@ impl Hub {
                 list.retain(|x| !Arc::ptr_eq(x, s));
                 if list.is_empty() {
                     reg.by_user.remove(&s.user());
+                    reg.blocks.remove(&s.user());
                     last = true;
                 }
             }
@@ -230,7 +406,7 @@ impl Hub {
         let s = s.clone();
         tokio::spawn(async move {
             hub.presence.session_gone(&hub, &s).await;
-            if last {
+            if last && offline_hook {
                 hub.dir.user_went_offline(s.user()).await;
             }
         });
@@ -249,10 +425,10 @@ impl Hub {
     }
 
     /// Read the bus until it closes; started once per node.
-    pub async fn run_dispatcher(self: Arc<Self>, mut rx: broadcast::Receiver<Arc<Event>>) {
+    pub(crate) async fn run_dispatcher(self: Arc<Self>, mut rx: Source) {
         loop {
             match rx.recv().await {
-                Ok(e) => self.route(e),
+                Ok((key, e)) => self.route(e, key),
                 Err(broadcast::error::RecvError::Lagged(n)) => {
                     // Events were lost: sessions cannot be trusted to be complete.
                     // They re-identify and start from fresh state.
@@ -271,10 +447,20 @@ impl Hub {
     }
 
     /// Route one event.
-    fn route(self: &Arc<Self>, e: Arc<Event>) {
+    fn route(self: &Arc<Self>, e: Arc<Event>, key: Option<EventKey>) {
         metrics::counter!("beep_gateway_events_total").increment(1);
         if e.name == "SESSION_REVOKED" {
             return self.revoke(&e);
+        }
+        if e.name.starts_with("RELATIONSHIP_")
+            && let Audience::Users(users) = &e.audience
+        {
+            // A block made or lifted: what presence these users may see changes.
+            for u in users {
+                if self.reg().by_user.contains_key(u) {
+                    self.load_blocks(*u);
+                }
+            }
         }
         match &e.audience {
             Audience::Users(users) => {
@@ -297,7 +483,7 @@ impl Hub {
                     // once (its guild actor may have told it already) and stops
                     // receiving the guild.
                     let limits = self.limits();
-                    let d = Dispatch::json(e.name, &e.data);
+                    let d = Dispatch::json_keyed(e.name, &e.data, key);
                     for u in users {
                         for s in self.sessions_of(*u) {
                             if s.remove_guild(g) {
@@ -308,7 +494,7 @@ impl Hub {
                     }
                     return;
                 }
-                self.deliver_to_users(&e, users);
+                self.deliver_to_users(&e, users, key);
             }
             Audience::Guild { guild_id, .. } => {
                 let guild = *guild_id;
@@ -323,7 +509,7 @@ impl Hub {
                     }
                     return;
                 }
-                self.to_guild(guild, GuildMsg::Event(e), false);
+                self.to_guild(guild, GuildMsg::Event(e, key), false);
                 if let Some(u) = joined {
                     for s in self.sessions_of(u) {
                         self.attach(&s, guild);
@@ -334,17 +520,40 @@ impl Hub {
     }
 
     /// Deliver a user-addressed event to those users' sessions here.
-    fn deliver_to_users(&self, e: &Event, users: &[UserId]) {
+    fn deliver_to_users(&self, e: &Event, users: &[UserId], key: Option<EventKey>) {
         let mut once: Option<Arc<Dispatch>> = None;
+        let mut reached: Vec<UserId> = Vec::new();
         let limits = self.limits();
         for u in users {
             for s in self.sessions_of(*u) {
                 if !intent_allows(e, &s) || s.shard[0] != 0 {
                     continue;
                 }
-                let d = once.get_or_insert_with(|| Dispatch::json(e.name, &e.data));
+                let d = once.get_or_insert_with(|| Dispatch::json_keyed(e.name, &e.data, key));
                 s.push(d.clone(), limits);
+                if s.attached() {
+                    reached.push(*u);
+                }
             }
+        }
+        // Delivery receipts: a private channel's message reached these users.
+        if e.name == "MESSAGE_CREATE" && e.data.get("guild_id").is_none_or(|g| g.is_null()) {
+            reached.dedup();
+            if !reached.is_empty() {
+                self.dir.message_delivered(&e.data, reached);
+            }
+        }
+    }
+
+    /// Renew the presence leases of every user with a session here, every
+    /// `every`; runs until the hub is dropped.
+    pub async fn run_leases(self: Arc<Self>, every: Duration) {
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            let mut users: Vec<UserId> = self.reg().by_user.keys().copied().collect();
+            users.sort();
+            self.dir.users_online(&users).await;
         }
     }
 
@@ -477,8 +686,14 @@ impl GuildActor {
             };
             match msg {
                 GuildMsg::Attach(s) => self.attach(s).await,
+                GuildMsg::Adopt(s) => {
+                    if !s.ended() && !self.sessions.iter().any(|x| Arc::ptr_eq(x, &s)) {
+                        self.sessions.push(s);
+                        self.reload().await;
+                    }
+                }
                 GuildMsg::Detach(id) => self.sessions.retain(|s| s.id != id),
-                GuildMsg::Event(e) => self.event(e).await,
+                GuildMsg::Event(e, key) => self.event(e, key).await,
                 GuildMsg::Members(s, req) => self.members(&s, &req).await,
             }
         }
@@ -548,13 +763,13 @@ impl GuildActor {
         s.push(Dispatch::json("GUILD_CREATE", &payload), self.hub.limits());
     }
 
-    async fn event(&mut self, e: Arc<Event>) {
+    async fn event(&mut self, e: Arc<Event>, key: Option<EventKey>) {
         let Audience::Guild { channel_id, .. } = &e.audience else {
             return;
         };
         if e.name == "GUILD_DELETE" {
             // The guild is gone: everyone here hears it, then nobody receives it.
-            let d = Dispatch::json(e.name, &e.data);
+            let d = Dispatch::json_keyed(e.name, &e.data, key);
             for s in std::mem::take(&mut self.sessions) {
                 if s.remove_guild(self.id) {
                     s.push(d.clone(), self.hub.limits());
@@ -571,14 +786,135 @@ impl GuildActor {
                 .collect(),
             _ => HashSet::new(),
         };
+        // What each member here could see before a change of access, to tell
+        // them of channels it reveals or hides.
+        let views_before = match &self.access {
+            Some(a) if REVEAL_EVENTS.contains(&e.name) => Some(self.views(a)),
+            _ => None,
+        };
         if self.access.is_none() || ACCESS_EVENTS.contains(&e.name) {
             self.reload().await;
         }
-        self.deliver(&e, *channel_id, &before);
-        self.drop_non_members();
+        let changed = match (&views_before, &self.access) {
+            (Some(b), Some(a)) => self.view_changes(b, a),
+            _ => HashMap::new(),
+        };
+        // A channel update that hides or reveals the channel itself is, for those
+        // members, its deletion or creation.
+        let skip: HashSet<UserId> = match (e.name, channel_id) {
+            ("CHANNEL_UPDATE", Some(ch)) => changed
+                .iter()
+                .filter(|(_, (shown, hidden))| shown.contains(ch) || hidden.contains(ch))
+                .map(|(u, _)| *u)
+                .collect(),
+            // A presence never reaches those blocked by, or blocking, its user.
+            ("PRESENCE_UPDATE", _) => match protocol::id_of(&e.data["user"]["id"]).map(UserId) {
+                Some(subject) => self.presence_hidden(subject).await,
+                None => HashSet::new(),
+            },
+            _ => HashSet::new(),
+        };
+        self.deliver(&e, *channel_id, &before, key, &skip);
+        if !changed.is_empty() {
+            self.announce_view_changes(changed).await;
+        }
+        self.drop_non_members(key);
     }
 
-    fn deliver(&self, e: &Event, channel: Option<beep_types::ChannelId>, before: &HashSet<UserId>) {
+    /// Local members who must not see `subject`'s presence (blocks).
+    async fn presence_hidden(&self, subject: UserId) -> HashSet<UserId> {
+        self.hub.presence_hidden(subject, &self.users()).await
+    }
+
+    /// The channels each local member may view.
+    fn views(&self, a: &GuildAccess) -> HashMap<UserId, HashSet<beep_types::ChannelId>> {
+        self.users()
+            .into_iter()
+            .filter(|u| a.is_member(*u))
+            .map(|u| (u, a.visible(u)))
+            .collect()
+    }
+
+    /// Per member still here: channels now shown and channels now hidden.
+    fn view_changes(
+        &self,
+        before: &HashMap<UserId, HashSet<beep_types::ChannelId>>,
+        after: &GuildAccess,
+    ) -> ViewChanges {
+        let mut out = HashMap::new();
+        for (u, was) in before {
+            if !after.is_member(*u) {
+                continue;
+            }
+            let now = after.visible(*u);
+            let shown: Vec<_> = now.difference(was).copied().collect();
+            let hidden: Vec<_> = was
+                .difference(&now)
+                .filter(|c| after.channels.contains_key(*c))
+                .copied()
+                .collect();
+            if !shown.is_empty() || !hidden.is_empty() {
+                out.insert(*u, (shown, hidden));
+            }
+        }
+        out
+    }
+
+    /// CHANNEL_CREATE for channels a member may now see, CHANNEL_DELETE for those
+    /// it may no longer see, to that member's sessions (GUILDS intent).
+    async fn announce_view_changes(&self, changed: ViewChanges) {
+        let Some(owner) = self.access.as_ref().map(|a| a.ctx.owner_id) else {
+            return;
+        };
+        let objects: HashMap<beep_types::ChannelId, Value> = match self
+            .hub
+            .dir
+            .guild_channels(self.id, owner)
+            .await
+        {
+            Ok(list) => list
+                .into_iter()
+                .filter_map(|c| protocol::id_of(&c["id"]).map(|id| (beep_types::ChannelId(id), c)))
+                .collect(),
+            Err(e) => {
+                warn!(guild = %self.id, error = %e, "cannot load channels to announce a change of view");
+                return;
+            }
+        };
+        let limits = self.hub.limits();
+        let mut made: HashMap<(bool, beep_types::ChannelId), Arc<Dispatch>> = HashMap::new();
+        for s in &self.sessions {
+            if !s.intents.contains(Intents::GUILDS) || !s.in_guild(self.id) {
+                continue;
+            }
+            let Some((shown, hidden)) = changed.get(&s.user()) else {
+                continue;
+            };
+            for (create, list) in [(true, shown), (false, hidden)] {
+                for ch in list {
+                    let Some(obj) = objects.get(ch) else { continue };
+                    let d = made.entry((create, *ch)).or_insert_with(|| {
+                        let name = if create {
+                            "CHANNEL_CREATE"
+                        } else {
+                            "CHANNEL_DELETE"
+                        };
+                        Dispatch::json(name, obj)
+                    });
+                    s.push(d.clone(), limits);
+                }
+            }
+        }
+    }
+
+    fn deliver(
+        &self,
+        e: &Event,
+        channel: Option<beep_types::ChannelId>,
+        before: &HashSet<UserId>,
+        key: Option<EventKey>,
+        skip: &HashSet<UserId>,
+    ) {
         let Some(access) = &self.access else {
             return;
         };
@@ -592,6 +928,9 @@ impl GuildActor {
                 continue;
             }
             let u = s.user();
+            if skip.contains(&u) {
+                continue;
+            }
             let visible = *seen.entry(u).or_insert_with(|| {
                 let perms = match channel {
                     Some(ch) => access.in_channel(u, ch),
@@ -607,9 +946,9 @@ impl GuildActor {
                 continue;
             }
             let d = if blank_content_for(e, s) {
-                blank.get_or_insert_with(|| Dispatch::json(e.name, &blanked(&e.data)))
+                blank.get_or_insert_with(|| Dispatch::json_keyed(e.name, &blanked(&e.data), key))
             } else {
-                full.get_or_insert_with(|| Dispatch::json(e.name, &e.data))
+                full.get_or_insert_with(|| Dispatch::json_keyed(e.name, &e.data, key))
             };
             s.push(d.clone(), limits);
         }
@@ -617,7 +956,7 @@ impl GuildActor {
 
     /// Sessions of users who are no longer members (kicked, banned, left) get
     /// GUILD_DELETE and stop receiving the guild.
-    fn drop_non_members(&mut self) {
+    fn drop_non_members(&mut self, key: Option<EventKey>) {
         let Some(access) = &self.access else {
             return;
         };
@@ -628,7 +967,8 @@ impl GuildActor {
                 return true;
             }
             if s.remove_guild(self.id) {
-                s.push(Dispatch::json("GUILD_DELETE", &gone), limits);
+                let k = key.map(|k| k.derived(1));
+                s.push(Dispatch::json_keyed("GUILD_DELETE", &gone, k), limits);
             }
             false
         });
@@ -665,13 +1005,22 @@ impl GuildActor {
             }
         };
         let presences = req.presences && (s.intents.contains(Intents::GUILD_PRESENCES) || !s.bot());
+        let hidden = if presences {
+            let ids: Vec<UserId> = members
+                .iter()
+                .filter_map(|m| protocol::id_of(&m["user"]["id"]).map(UserId))
+                .collect();
+            self.hub.presence_hidden(s.user(), &ids).await
+        } else {
+            HashSet::new()
+        };
         crate::ready::send_member_chunks(
             &self.hub,
             s,
             self.id,
             members,
             &query,
-            presences,
+            presences.then_some(&hidden),
             req.nonce.as_deref(),
         );
     }

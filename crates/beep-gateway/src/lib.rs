@@ -11,6 +11,7 @@
 //! - [`http`]: the WebSocket endpoint, `GET /gateway`, `/gateway/bot` and the
 //!   presence endpoints (including the EventSource stream).
 //! - [`nats`]: the event bus and presence store between nodes.
+//! - [`handoff`]: sessions moving between nodes (RESUME anywhere, drain).
 //!
 //! The gateway knows nothing of SQL: everything it learns comes from the
 //! [`directory::Directory`] and the event bus.
@@ -18,6 +19,7 @@
 pub mod compress;
 pub mod connection;
 pub mod directory;
+pub mod handoff;
 pub mod http;
 pub mod hub;
 pub mod nats;
@@ -96,6 +98,8 @@ pub struct Gateway {
     hub: Arc<Hub>,
     drain: Arc<watch::Sender<bool>>,
     tasks: Arc<Mutex<Vec<JoinHandle<()>>>>,
+    /// The cluster bus, once joined: events are read with their identity.
+    keyed: Arc<Mutex<Option<Arc<nats::NatsBus>>>>,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -114,17 +118,36 @@ impl Gateway {
             hub,
             drain: Arc::new(watch::channel(false).0),
             tasks: Arc::default(),
+            keyed: Arc::default(),
         }
+    }
+
+    /// Join a cluster over `bus` (the node's event bus): sessions can then move
+    /// between nodes (RESUME on any node, handoff on drain). Call before
+    /// [`Gateway::start`].
+    pub async fn join_cluster(&self, bus: Arc<nats::NatsBus>) -> anyhow::Result<()> {
+        let (cluster, task) = handoff::Cluster::start(&self.hub, bus.clone()).await?;
+        if self.hub.cluster.set(cluster).is_err() {
+            anyhow::bail!("the gateway joined a cluster twice");
+        }
+        *self.keyed.lock().unwrap_or_else(|p| p.into_inner()) = Some(bus);
+        self.keep(task);
+        Ok(())
     }
 
     /// Subscribe to the bus and start the dispatcher and the session reaper.
     pub fn start(&self) {
-        let rx = self.hub.bus.subscribe();
+        let rx = match &*self.keyed.lock().unwrap_or_else(|p| p.into_inner()) {
+            Some(bus) => hub::Source::Keyed(bus.subscribe_keyed()),
+            None => hub::Source::Plain(self.hub.bus.subscribe()),
+        };
         let dispatcher = tokio::spawn(self.hub.clone().run_dispatcher(rx));
         let reaper = tokio::spawn(self.hub.clone().run_reaper());
+        let leases = tokio::spawn(self.hub.clone().run_leases(Duration::from_secs(30)));
         let mut tasks = self.tasks.lock().unwrap_or_else(|p| p.into_inner());
         tasks.push(dispatcher);
         tasks.push(reaper);
+        tasks.push(leases);
     }
 
     /// Keep a background task of the gateway (stopped with it).
@@ -146,19 +169,29 @@ impl Gateway {
     }
 
     /// Tell every client to reconnect elsewhere (RECONNECT), wait for them to
-    /// leave (at most `drain_timeout_secs`), then stop the background tasks.
+    /// leave and, in a cluster, for their sessions to be taken over by the nodes
+    /// they resume on (at most `drain_timeout_secs`), then stop the background
+    /// tasks.
     pub async fn drain(&self) {
         self.hub
             .draining
             .store(true, std::sync::atomic::Ordering::SeqCst);
         let _ = self.drain.send(true);
         let open = || self.hub.open.load(std::sync::atomic::Ordering::SeqCst);
+        let clustered = self.hub.cluster.get().is_some();
+        let held = || {
+            if clustered {
+                self.hub.live_sessions()
+            } else {
+                0
+            }
+        };
         info!(
             connections = open(),
             "gateway draining: clients told to reconnect"
         );
         let deadline = Instant::now() + Duration::from_secs(self.hub.cfg.drain_timeout_secs);
-        while open() > 0 && Instant::now() < deadline {
+        while (open() > 0 || held() > 0) && Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         for t in self
@@ -169,7 +202,7 @@ impl Gateway {
         {
             t.abort();
         }
-        info!(left = open(), "gateway drained");
+        info!(left = open(), sessions = held(), "gateway drained");
     }
 
     /// Share presence entries with the other nodes over NATS (`<prefix>.presence`).

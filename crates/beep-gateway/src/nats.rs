@@ -23,12 +23,15 @@ use bytes::Bytes;
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use tokio::sync::{broadcast, mpsc};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use tokio::sync::{broadcast, mpsc, watch};
 use tokio::task::JoinHandle;
 use tracing::{debug, info, warn};
 
 use crate::presence::{NodeEntry, PresenceBackend, Presences};
 use crate::protocol;
+use crate::session::EventKey;
 
 /// An event as it travels between nodes.
 #[derive(Debug, Serialize, Deserialize)]
@@ -50,6 +53,9 @@ struct Wire {
     i: Option<u32>,
     /// The publishing node, to skip our own events coming back.
     o: u64,
+    /// The event's number on the publishing node (with `o`, its identity).
+    #[serde(default)]
+    q: u64,
 }
 
 /// Most distinct dispatch names accepted from the wire (names are a closed set
@@ -57,7 +63,7 @@ struct Wire {
 const MAX_NAMES: usize = 4096;
 
 /// The `&'static str` for a dispatch name read from the wire.
-fn intern(name: &str) -> Option<&'static str> {
+pub(crate) fn intern(name: &str) -> Option<&'static str> {
     static NAMES: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
     if !protocol::is_dispatch_name(name) {
         return None;
@@ -83,8 +89,17 @@ pub struct NatsBus {
     prefix: String,
     origin: u64,
     local: broadcast::Sender<Arc<Event>>,
+    /// The same events with their cluster identity, for the gateway.
+    keyed: broadcast::Sender<(EventKey, Arc<Event>)>,
+    counter: AtomicU64,
     outgoing: mpsc::UnboundedSender<(String, Bytes)>,
-    subs: Mutex<HashMap<Topic, JoinHandle<()>>>,
+    subs: Mutex<HashMap<Topic, Sub>>,
+}
+
+/// A subscription to a topic, and whether NATS has been asked for it yet.
+struct Sub {
+    task: JoinHandle<()>,
+    ready: watch::Receiver<bool>,
 }
 
 impl std::fmt::Debug for NatsBus {
@@ -124,6 +139,8 @@ impl NatsBus {
             prefix: prefix.trim_end_matches('.').to_string(),
             origin: rand::random(),
             local: broadcast::channel(capacity.max(16)).0,
+            keyed: broadcast::channel(capacity.max(16)).0,
+            counter: AtomicU64::new(1),
             outgoing,
             subs: Mutex::default(),
         })
@@ -132,6 +149,45 @@ impl NatsBus {
     /// The NATS client (shared with the presence store).
     pub fn client(&self) -> &async_nats::Client {
         &self.client
+    }
+
+    /// The subject prefix.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// This node's identity on the bus (the first part of every [`EventKey`] it
+    /// publishes).
+    pub fn origin(&self) -> u64 {
+        self.origin
+    }
+
+    /// Every event with its cluster identity (what the gateway reads).
+    pub fn subscribe_keyed(&self) -> broadcast::Receiver<(EventKey, Arc<Event>)> {
+        self.keyed.subscribe()
+    }
+
+    /// Wait until the subscriptions of `topics` have been sent to NATS (at most
+    /// `within`): anything this client publishes afterwards reaches the server
+    /// after them, so the server routes to this node whatever is published after
+    /// that message is handled.
+    pub async fn interest_ready(&self, topics: &[Topic], within: Duration) -> bool {
+        let waits: Vec<watch::Receiver<bool>> = {
+            let subs = self.subs.lock().unwrap_or_else(|p| p.into_inner());
+            topics
+                .iter()
+                .filter_map(|t| subs.get(t).map(|s| s.ready.clone()))
+                .collect()
+        };
+        let all = async {
+            for mut w in waits {
+                if w.wait_for(|r| *r).await.is_err() {
+                    return false;
+                }
+            }
+            true
+        };
+        tokio::time::timeout(within, all).await.unwrap_or(false)
     }
 
     fn subject(&self, topic: Topic) -> String {
@@ -161,6 +217,7 @@ impl NatsBus {
 
 impl EventBus for NatsBus {
     fn publish(&self, event: Event) {
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
         let mut wire = Wire {
             n: event.name.to_string(),
             d: event.data.clone(),
@@ -169,6 +226,7 @@ impl EventBus for NatsBus {
             u: None,
             i: event.intent,
             o: self.origin,
+            q: n,
         };
         match &event.audience {
             Audience::Guild {
@@ -188,7 +246,11 @@ impl EventBus for NatsBus {
                 }
             }
         }
-        let _ = self.local.send(Arc::new(event));
+        let event = Arc::new(event);
+        let _ = self
+            .keyed
+            .send((EventKey(self.origin, n, 0), event.clone()));
+        let _ = self.local.send(event);
     }
 
     fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
@@ -199,17 +261,19 @@ impl EventBus for NatsBus {
         let mut subs = self.subs.lock().unwrap_or_else(|p| p.into_inner());
         if !on {
             if let Some(t) = subs.remove(&topic) {
-                t.abort();
+                t.task.abort();
             }
             return;
         }
-        if subs.get(&topic).is_some_and(|t| !t.is_finished()) {
+        if subs.get(&topic).is_some_and(|t| !t.task.is_finished()) {
             return;
         }
         let client = self.client.clone();
         let subject = self.subject(topic);
         let local = self.local.clone();
+        let keyed = self.keyed.clone();
         let origin = self.origin;
+        let (ready_tx, ready) = watch::channel(false);
         let task = tokio::spawn(async move {
             let mut sub = match client.subscribe(subject.clone()).await {
                 Ok(s) => s,
@@ -218,6 +282,7 @@ impl EventBus for NatsBus {
                     return;
                 }
             };
+            let _ = ready_tx.send(true);
             while let Some(msg) = sub.next().await {
                 let Ok(w) = serde_json::from_slice::<Wire>(&msg.payload) else {
                     debug!(%subject, "undecodable event from NATS");
@@ -238,15 +303,17 @@ impl EventBus for NatsBus {
                     (None, None) => continue,
                 };
                 metrics::counter!("beep_nats_events_received_total").increment(1);
-                let _ = local.send(Arc::new(Event {
+                let event = Arc::new(Event {
                     name,
                     data: w.d,
                     audience,
                     intent: w.i,
-                }));
+                });
+                let _ = keyed.send((EventKey(w.o, w.q, 0), event.clone()));
+                let _ = local.send(event);
             }
         });
-        subs.insert(topic, task);
+        subs.insert(topic, Sub { task, ready });
     }
 }
 

@@ -213,6 +213,26 @@ impl Presences {
         self.set_session(hub, s, status, activities).await;
     }
 
+    /// The status and activities a session of this node set.
+    pub fn session_status(&self, s: &Session) -> Option<(Status, Vec<Value>)> {
+        let st = self.state();
+        st.local
+            .get(&s.user())
+            .and_then(|m| m.get(&s.id))
+            .map(|p| (p.status, p.activities.clone()))
+    }
+
+    /// A session that moved here from another node keeps the status it had.
+    pub async fn session_arrived(
+        &self,
+        hub: &Arc<Hub>,
+        s: &Session,
+        status: Status,
+        activities: Vec<Value>,
+    ) {
+        self.set_session(hub, s, status, activities).await;
+    }
+
     /// PRESENCE_UPDATE (op 3) from a session.
     pub async fn update(&self, hub: &Arc<Hub>, s: &Session, p: PresenceUpdate) {
         self.set_session(hub, s, p.status, p.activities).await;

@@ -34,8 +34,8 @@ pub fn ready_payload(
         "session_id": &*s.id,
         "session_type": "normal",
         "resume_gateway_url": resume_url,
-        "private_channels": [],
-        "relationships": [],
+        "private_channels": account.private_channels,
+        "relationships": account.relationships,
         "presences": [],
         "guild_join_requests": [],
         "geo_ordered_rtc_regions": [],
@@ -53,6 +53,21 @@ pub fn ready_payload(
         d["user_guild_settings"] = json!([]);
     }
     d
+}
+
+/// READY's `presences`: the friends of a person who are not offline (bots have
+/// no friends).
+pub async fn friend_presences(hub: &Hub, s: &Session) -> Vec<Value> {
+    if s.bot() {
+        return Vec::new();
+    }
+    match hub.dir.friends(s.user()).await {
+        Ok(friends) => friends
+            .into_iter()
+            .filter_map(|u| presence_of(hub, u, None))
+            .collect(),
+        Err(_) => Vec::new(),
+    }
 }
 
 /// The presence object of a member, if it should be listed (not offline).
@@ -105,9 +120,10 @@ pub async fn guild_create(
     }
     let with_presences = s.intents.contains(Intents::GUILD_PRESENCES) || !s.bot();
     let presences: Vec<Value> = if with_presences {
-        members
-            .iter()
-            .filter_map(member_user_id)
+        let ids: Vec<UserId> = members.iter().filter_map(member_user_id).collect();
+        let hidden = hub.presence_hidden(me, &ids).await;
+        ids.into_iter()
+            .filter(|u| !hidden.contains(u))
             .filter_map(|u| presence_of(hub, u, None))
             .collect()
     } else {
@@ -142,7 +158,7 @@ pub fn send_member_chunks(
     guild: GuildId,
     members: Vec<Value>,
     query: &MemberQuery,
-    presences: bool,
+    presences: Option<&std::collections::HashSet<UserId>>,
     nonce: Option<&str>,
 ) {
     let not_found: Vec<UserId> = match query {
@@ -172,10 +188,11 @@ pub fn send_member_chunks(
         if i == 0 && matches!(query, MemberQuery::Ids(_)) {
             d["not_found"] = json!(not_found);
         }
-        if presences {
+        if let Some(hidden) = presences {
             let p: Vec<Value> = chunk
                 .iter()
                 .filter_map(member_user_id)
+                .filter(|u| !hidden.contains(u))
                 .filter_map(|u| presence_of(hub, u, None))
                 .collect();
             d["presences"] = json!(p);

@@ -11,24 +11,9 @@ use crate::directory::{
     Account, DirResult, Directory, DirectoryError, GuildAccess, GuildSnapshot, MemberQuery,
 };
 
-/// Discord's application flags telling a bot its privileged intents are on.
-const APP_FLAG_GATEWAY_PRESENCE: u64 = 1 << 12;
-const APP_FLAG_GATEWAY_GUILD_MEMBERS: u64 = 1 << 14;
-const APP_FLAG_GATEWAY_MESSAGE_CONTENT: u64 = 1 << 18;
-
 /// The application flags that tell a bot which privileged intents it may use.
 pub fn application_flags(privileged: Intents) -> u64 {
-    let mut flags = 0u64;
-    if privileged.contains(Intents::GUILD_PRESENCES) {
-        flags |= APP_FLAG_GATEWAY_PRESENCE;
-    }
-    if privileged.contains(Intents::GUILD_MEMBERS) {
-        flags |= APP_FLAG_GATEWAY_GUILD_MEMBERS;
-    }
-    if privileged.contains(Intents::MESSAGE_CONTENT) {
-        flags |= APP_FLAG_GATEWAY_MESSAGE_CONTENT;
-    }
-    flags
+    beep_core::applications::flags_for(privileged)
 }
 
 /// Longest token accepted (a JWT or a bot token is far shorter).
@@ -38,7 +23,7 @@ const MAX_TOKEN: usize = 2048;
 #[derive(Clone)]
 pub struct ServicesDirectory {
     services: Services,
-    /// Privileged intents bots of this instance may ask for.
+    /// Privileged intents of bots without an application.
     bot_privileged: Intents,
 }
 
@@ -49,7 +34,8 @@ impl std::fmt::Debug for ServicesDirectory {
 }
 
 impl ServicesDirectory {
-    /// A directory over `services`; bots may ask for the privileged intents in
+    /// A directory over `services`; a bot may ask for the privileged intents its
+    /// application's flags enable, a bot without an application for those in
     /// `bot_privileged`.
     pub fn new(services: Services, bot_privileged: Intents) -> Self {
         ServicesDirectory {
@@ -132,18 +118,49 @@ impl Directory for ServicesDirectory {
             })?;
         let me = serde_json::to_value(current_user(&user))
             .map_err(|e| DirectoryError::Unavailable(e.to_string()))?;
-        // A bot's application shares the bot user's id, as on Discord.
-        let application = principal
-            .bot
-            .then(|| json!({"id": user.id, "flags": application_flags(self.bot_privileged)}));
+        // A bot's application shares the bot user's id, as on Discord; its flags
+        // say which privileged intents the bot may use. A bot without an
+        // application (`beep admin create-bot`) has the instance's default.
+        let (privileged, application) = if principal.bot {
+            let app = self
+                .services
+                .store
+                .application(beep_types::ApplicationId(user.id.0))
+                .await
+                .map_err(|e| DirectoryError::Unavailable(e.to_string()))?;
+            let flags = match app {
+                Some(a) => u64::try_from(a.flags).unwrap_or(0),
+                None => application_flags(self.bot_privileged),
+            };
+            (
+                beep_core::applications::privileged_intents(flags),
+                Some(json!({"id": user.id, "flags": flags})),
+            )
+        } else {
+            (Intents::PRIVILEGED, None)
+        };
+        // DMs and relationships for people; bots get none in READY, as on Discord.
+        let (private_channels, relationships) = if principal.bot {
+            (Vec::new(), Vec::new())
+        } else {
+            let social = &self.services.social;
+            (
+                social
+                    .ready_private_channels(user.id)
+                    .await
+                    .map_err(unavailable)?,
+                social
+                    .ready_relationships(user.id)
+                    .await
+                    .map_err(unavailable)?,
+            )
+        };
         Ok(Account {
+            private_channels,
+            relationships,
             user: me,
             application,
-            privileged: if principal.bot {
-                self.bot_privileged
-            } else {
-                Intents::PRIVILEGED
-            },
+            privileged,
             settings: if user.settings.is_object() {
                 user.settings.clone()
             } else {
@@ -214,6 +231,20 @@ impl Directory for ServicesDirectory {
         }))
     }
 
+    async fn guild_channels(&self, guild: GuildId, owner: UserId) -> DirResult<Vec<Value>> {
+        let list = self
+            .services
+            .guilds
+            .channels(owner, guild)
+            .await
+            .map_err(unavailable)?;
+        list.iter()
+            .map(|c| {
+                serde_json::to_value(c).map_err(|e| DirectoryError::Unavailable(e.to_string()))
+            })
+            .collect()
+    }
+
     async fn guild_members(&self, guild: GuildId, query: &MemberQuery) -> DirResult<Vec<Value>> {
         let g = &self.services.guilds;
         let members = match query {
@@ -234,25 +265,87 @@ impl Directory for ServicesDirectory {
             .collect()
     }
 
-    async fn friends(&self, _user: UserId) -> DirResult<Vec<UserId>> {
-        // Relationships (issue 6) do not exist yet: nobody has friends.
-        Ok(Vec::new())
+    async fn friends(&self, user: UserId) -> DirResult<Vec<UserId>> {
+        self.services
+            .social
+            .friends_of(user)
+            .await
+            .map_err(unavailable)
     }
 
     async fn may_see_presence(&self, viewer: UserId, target: UserId) -> DirResult<bool> {
         if viewer == target {
             return Ok(true);
         }
-        self.services
+        let social = &self.services.social;
+        if social
+            .blocked_between(viewer, target)
+            .await
+            .map_err(unavailable)?
+        {
+            return Ok(false);
+        }
+        if self
+            .services
             .guilds
             .share_a_guild(viewer, target)
             .await
-            .map_err(unavailable)
+            .map_err(unavailable)?
+        {
+            return Ok(true);
+        }
+        Ok(social
+            .friends_of(viewer)
+            .await
+            .map_err(unavailable)?
+            .contains(&target))
+    }
+
+    async fn blocked_by(&self, user: UserId) -> DirResult<std::collections::HashSet<UserId>> {
+        let rows = self
+            .services
+            .store
+            .relationships(user)
+            .await
+            .map_err(|e| DirectoryError::Unavailable(e.to_string()))?;
+        Ok(rows
+            .into_iter()
+            .filter(|r| r.kind == beep_store::social::RelationshipKind::Blocked)
+            .map(|r| r.target.id)
+            .collect())
     }
 
     async fn user_went_offline(&self, user: UserId) {
         if let Err(e) = self.services.guilds.end_temporary_memberships(user).await {
             tracing::warn!(user = %user, cause = ?e, "cannot end temporary memberships");
         }
+        if let Err(e) = self.services.notifications.user_offline(user).await {
+            tracing::warn!(user = %user, cause = ?e, "cannot end the presence lease");
+        }
+    }
+
+    async fn users_online(&self, users: &[UserId]) {
+        if let Err(e) = self.services.notifications.users_online(users).await {
+            tracing::warn!(cause = ?e, "cannot renew presence leases");
+        }
+    }
+
+    fn message_delivered(&self, event: &Value, users: Vec<UserId>) {
+        let (Some(channel), Some(message)) = (
+            crate::protocol::id_of(&event["channel_id"]),
+            crate::protocol::id_of(&event["id"]),
+        ) else {
+            return;
+        };
+        let n = self.services.notifications.clone();
+        tokio::spawn(async move {
+            let (channel, message) = (
+                beep_types::ChannelId(channel),
+                beep_types::MessageId(message),
+            );
+            if let Err(e) = n.delivered(channel, message, &users).await {
+                tracing::warn!(cause = ?e, "cannot record a delivery");
+            }
+        });
     }
 }

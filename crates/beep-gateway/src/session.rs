@@ -18,6 +18,21 @@ use beep_core::accounts::Principal;
 use beep_types::{GuildId, Intents, UserId};
 use tokio::sync::Notify;
 
+/// The identity of an event in a cluster: the node that published it, its
+/// number there, and which dispatch the gateway made of it (0: the event itself,
+/// other values: dispatches derived from it, such as GUILD_DELETE after a kick).
+/// Two nodes that receive the same event make dispatches with the same key, which
+/// is how a session handed from one node to another is kept free of duplicates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct EventKey(pub u64, pub u64, pub u8);
+
+impl EventKey {
+    /// The key of a dispatch derived from this event.
+    pub fn derived(self, variant: u8) -> EventKey {
+        EventKey(self.0, self.1, variant)
+    }
+}
+
 /// One dispatch, serialized once and shared by every session that receives it.
 #[derive(Debug)]
 pub struct Dispatch {
@@ -25,20 +40,37 @@ pub struct Dispatch {
     pub name: &'static str,
     /// The serialized `d`.
     pub data: Box<str>,
+    /// The cluster event it came from, if any.
+    pub key: Option<EventKey>,
 }
 
 impl Dispatch {
     /// A dispatch from a name and an already serialized payload.
     pub fn raw(name: &'static str, data: String) -> Arc<Dispatch> {
+        Self::keyed(name, data, None)
+    }
+
+    /// A dispatch from a name, a serialized payload and the event it came from.
+    pub fn keyed(name: &'static str, data: String, key: Option<EventKey>) -> Arc<Dispatch> {
         Arc::new(Dispatch {
             name,
             data: data.into_boxed_str(),
+            key,
         })
     }
 
     /// A dispatch from a name and a JSON value.
     pub fn json(name: &'static str, data: &serde_json::Value) -> Arc<Dispatch> {
         Self::raw(name, data.to_string())
+    }
+
+    /// A dispatch from a name, a JSON value and the event it came from.
+    pub fn json_keyed(
+        name: &'static str,
+        data: &serde_json::Value,
+        key: Option<EventKey>,
+    ) -> Arc<Dispatch> {
+        Self::keyed(name, data.to_string(), key)
     }
 }
 
@@ -66,6 +98,17 @@ pub enum Kick {
     Drain,
     /// The session cannot continue (events were lost): INVALID_SESSION.
     Invalidated,
+}
+
+/// A session on its way to another node.
+#[derive(Debug, Default)]
+pub struct Export {
+    /// Dispatches the client has not confirmed, with their numbers.
+    pub events: Vec<(u64, Arc<Dispatch>)>,
+    /// The number the next dispatch gets.
+    pub next_seq: u64,
+    /// Guilds the session receives.
+    pub guilds: Vec<GuildId>,
 }
 
 /// Why RESUME was refused.
@@ -96,7 +139,14 @@ struct Inner {
     guilds: HashSet<GuildId>,
     /// Set when the session is over (expired, invalidated, revoked).
     ended: bool,
+    /// While a session moves between nodes: the keys of the dispatches it has,
+    /// so one that arrives twice (from the old node and from the bus here) is
+    /// kept once; dropped once `until` passes.
+    dedupe: Option<(HashSet<EventKey>, Instant)>,
 }
+
+/// How long after a handoff a session keeps checking dispatches for duplicates.
+pub const HANDOFF_DEDUPE: Duration = Duration::from_secs(10);
 
 /// One session.
 pub struct Session {
@@ -165,8 +215,23 @@ impl Session {
                 progress_at: Instant::now(),
                 guilds: HashSet::new(),
                 ended: false,
+                dedupe: None,
             }),
         })
+    }
+
+    /// A session arriving from another node: no connection yet, and every
+    /// dispatch is remembered by key until [`Session::adopt`] merges the old
+    /// node's buffer in.
+    pub fn arriving(init: SessionInit) -> Arc<Session> {
+        let s = Session::new(init, (0, Arc::new(Notify::new())));
+        {
+            let mut g = s.lock();
+            g.conn = None;
+            g.detached_at = Some(Instant::now());
+            g.dedupe = Some((HashSet::new(), Instant::now() + HANDOFF_DEDUPE));
+        }
+        s
     }
 
     /// The user of the session.
@@ -190,6 +255,14 @@ impl Session {
         let mut g = self.lock();
         if g.ended {
             return 0;
+        }
+        if let (Some(k), Some((seen, until))) = (d.key, &mut g.dedupe) {
+            // Bounded in time and in size: a handoff overlaps by moments.
+            if Instant::now() > *until || seen.len() >= 4 * limits.capacity.max(1) {
+                g.dedupe = None;
+            } else if !seen.insert(k) {
+                return 0;
+            }
         }
         let seq = g.next_seq;
         g.next_seq += 1;
@@ -304,6 +377,59 @@ impl Session {
         drop(g);
         wake.notify_one();
         Ok(())
+    }
+
+    /// Hand the session over to another node: the dispatches after `seq` (what
+    /// the client has not seen), the next sequence number, and its guilds. The
+    /// session ends here (its connection, if any, is told it was replaced).
+    pub fn export(&self, seq: u64) -> Result<Export, ResumeRefusal> {
+        let mut g = self.lock();
+        if g.ended {
+            return Err(ResumeRefusal::Gap);
+        }
+        if seq > g.next_seq - 1 {
+            return Err(ResumeRefusal::InvalidSeq);
+        }
+        if seq < g.floor {
+            return Err(ResumeRefusal::Gap);
+        }
+        let out = Export {
+            events: g.buffer.iter().filter(|(s, _)| *s > seq).cloned().collect(),
+            next_seq: g.next_seq,
+            guilds: g.guilds.iter().copied().collect(),
+        };
+        g.ended = true;
+        g.buffer.clear();
+        if let Some((_, wake)) = g.conn.take() {
+            g.kick = Some(Kick::Replaced);
+            drop(g);
+            wake.notify_one();
+        }
+        Ok(out)
+    }
+
+    /// Take over what another node exported: its dispatches come first, with
+    /// their numbers; dispatches this node collected meanwhile follow (those the
+    /// old node also had are dropped), numbered after them. The client confirmed
+    /// everything up to `seq`.
+    pub fn adopt(&self, from: Export, seq: u64) {
+        let mut g = self.lock();
+        let mine = std::mem::take(&mut g.buffer);
+        let mut seen: HashSet<EventKey> = from.events.iter().filter_map(|(_, d)| d.key).collect();
+        g.buffer = from.events.into_iter().collect();
+        g.next_seq = from.next_seq.max(1);
+        for (_, d) in mine {
+            if d.key.is_some_and(|k| !seen.insert(k)) {
+                continue;
+            }
+            let s = g.next_seq;
+            g.next_seq += 1;
+            g.buffer.push_back((s, d));
+        }
+        g.floor = seq;
+        g.delivered = seq;
+        let until = Instant::now() + HANDOFF_DEDUPE;
+        g.dedupe = Some((seen, until));
     }
 
     /// Tell the attached connection to end.
@@ -428,6 +554,55 @@ mod tests {
         let b = s.take(2, 10);
         assert_eq!(b.frames.iter().map(|f| f.0).collect::<Vec<_>>(), [2, 3]);
         assert_eq!(s.take(1, 10).kick, Some(Kick::Replaced));
+    }
+
+    fn k(d: &str, n: u64) -> Arc<Dispatch> {
+        Dispatch::keyed("E", format!("{{\"n\":\"{d}\"}}"), Some(EventKey(9, n, 0)))
+    }
+
+    #[test]
+    fn a_session_moves_without_gaps_or_repeats() {
+        // The old node: dispatches 1..=4, the client saw up to 2.
+        let (old, _) = session(1);
+        for n in 1..=4 {
+            old.push(k("x", n), L);
+        }
+        assert_eq!(old.export(9).err(), Some(ResumeRefusal::InvalidSeq));
+        let out = old.export(2).expect("export");
+        assert!(old.ended());
+        assert_eq!(out.next_seq, 5);
+        assert_eq!(out.events.iter().map(|e| e.0).collect::<Vec<_>>(), [3, 4]);
+        // The new node already got events 4 and 5 from the bus.
+        let (fresh, _) = session(7);
+        let init = SessionInit {
+            id: "s".into(),
+            principal: fresh.principal,
+            token: "t".into(),
+            intents: Intents::all(),
+            shard: [0, 1],
+            large_threshold: 50,
+            client: "web",
+        };
+        let new = Session::arriving(init);
+        new.push(k("x", 4), L);
+        new.push(k("x", 5), L);
+        new.adopt(out, 2);
+        // Event 5 arrives late from the old node's side: dropped.
+        assert_eq!(new.push(k("x", 5), L), 0);
+        new.push(k("x", 6), L);
+        let w = Arc::new(Notify::new());
+        new.resume((1, w), 2).expect("resume");
+        let b = new.take(1, 10);
+        let got: Vec<(u64, Option<EventKey>)> = b.frames.iter().map(|(s, d)| (*s, d.key)).collect();
+        assert_eq!(
+            got,
+            [
+                (3, Some(EventKey(9, 3, 0))),
+                (4, Some(EventKey(9, 4, 0))),
+                (5, Some(EventKey(9, 5, 0))),
+                (6, Some(EventKey(9, 6, 0))),
+            ]
+        );
     }
 
     #[test]

@@ -34,9 +34,13 @@ pub struct GatewaySettings {
     pub write_timeout_secs: u64,
     /// How long shutdown waits for clients to leave after RECONNECT, in seconds.
     pub drain_timeout_secs: u64,
-    /// Privileged intents bots may ask for: any of `GUILD_MEMBERS`,
-    /// `GUILD_PRESENCES`, `MESSAGE_CONTENT`. A bot asking for another one is
-    /// closed with 4014, as on Discord.
+    /// Privileged intents a new bot application starts with (as its flags
+    /// `GATEWAY_GUILD_MEMBERS`, `GATEWAY_PRESENCE`, `GATEWAY_MESSAGE_CONTENT`):
+    /// any of `GUILD_MEMBERS`, `GUILD_PRESENCES`, `MESSAGE_CONTENT`. The owner
+    /// changes them per application (`PATCH /applications/{id}` with `flags`);
+    /// bots without an application (`beep admin create-bot`) have these. A bot
+    /// asking for a privileged intent its application lacks is closed with 4014,
+    /// as on Discord.
     pub bot_privileged_intents: Vec<String>,
 }
 

@@ -96,6 +96,10 @@ async fn openapi() -> impl IntoResponse {
     let mut doc = ApiDoc::openapi();
     doc.merge(routes::guilds::GuildsDoc::openapi());
     doc.merge(routes::messages::MessagesApi::openapi());
+    doc.merge(routes::social::SocialApi::openapi());
+    doc.merge(routes::notifications::NotificationsDoc::openapi());
+    doc.merge(routes::storage::StorageDoc::openapi());
+    doc.merge(routes::search::SearchApi::openapi());
     axum::Json(doc)
 }
 
@@ -112,6 +116,9 @@ fn api_routes() -> Router<AppState> {
     Router::new()
         .merge(routes::guilds::routes())
         .merge(routes::messages::routes())
+        .merge(routes::social::routes())
+        .merge(routes::notifications::routes())
+        .merge(routes::search::routes())
         .route("/auth/register", post(routes::auth::register))
         .route("/auth/login", post(routes::auth::login))
         .route("/auth/mfa/totp", post(routes::auth::mfa_totp))
@@ -137,6 +144,7 @@ fn api_routes() -> Router<AppState> {
             post(routes::users::confirm_email_change),
         )
         .route("/users/@me/delete", post(routes::users::delete_me))
+        .route("/users/@me/storage", get(routes::storage::usage))
         .route(
             "/users/@me/settings",
             get(routes::users::settings).patch(routes::users::patch_settings),
@@ -170,6 +178,8 @@ fn file_routes() -> Router<AppState> {
         .route("/avatars/{user_id}/{file}", get(routes::cdn::avatar))
         .route("/banners/{id}/{file}", get(routes::cdn::banner))
         .route("/icons/{guild_id}/{file}", get(routes::cdn::icon))
+        // Group DM icons (stored as icons of the channel's id), Discord's path.
+        .route("/channel-icons/{channel_id}/{file}", get(routes::cdn::icon))
         .layer(axum::middleware::from_fn(routes::files::nosniff))
 }
 

@@ -12,15 +12,23 @@ use chrono::{DateTime, Utc};
 
 use beep_types::{SessionId, UserId};
 
+pub mod bulk;
 pub mod conformance;
+pub mod files;
 pub mod guilds;
 pub mod messages;
 mod migrations;
+pub mod notifications;
 pub mod postgres;
+pub mod search;
+pub mod social;
 mod sql;
 mod sql_auth;
+mod sql_files;
 mod sql_guilds;
 mod sql_messages;
+mod sql_notifications;
+mod sql_social;
 pub mod sqlite;
 
 pub use guilds::{
@@ -365,6 +373,15 @@ pub trait Store:
     + messages::ReadStateStore
     + messages::WebhookStore
     + messages::ApplicationStore
+    + notifications::NotificationStore
+    + notifications::NotificationSettingsStore
+    + notifications::ReceiptStore
+    + social::RelationshipStore
+    + social::PrivateChannelStore
+    + social::PhoneStore
+    + bulk::BulkStore
+    + files::FileStore
+    + search::SearchStore
 {
 }
 impl<T> Store for T where
@@ -385,6 +402,15 @@ impl<T> Store for T where
         + messages::ReadStateStore
         + messages::WebhookStore
         + messages::ApplicationStore
+        + notifications::NotificationStore
+        + notifications::NotificationSettingsStore
+        + notifications::ReceiptStore
+        + social::RelationshipStore
+        + social::PrivateChannelStore
+        + social::PhoneStore
+        + bulk::BulkStore
+        + files::FileStore
+        + search::SearchStore
 {
 }
 

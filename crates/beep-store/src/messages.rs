@@ -421,6 +421,12 @@ pub trait ApplicationStore: Send + Sync {
     async fn application(&self, id: ApplicationId) -> Result<Option<ApplicationRecord>>;
     /// Applications of an owner, oldest first.
     async fn applications_of_owner(&self, owner: UserId) -> Result<Vec<ApplicationRecord>>;
+    /// Replace an application's flags; the application after, `None` when unknown.
+    async fn set_application_flags(
+        &self,
+        id: ApplicationId,
+        flags: i64,
+    ) -> Result<Option<ApplicationRecord>>;
     /// Record that `role` is the managed role of `bot` in `guild`.
     /// `Conflict("bot_role")` when the bot already has one there.
     async fn set_bot_role(&self, guild: GuildId, bot: UserId, role: RoleId) -> Result<()>;

@@ -55,6 +55,26 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "0005_messages_by_author",
         sql: include_str!("../migrations/sqlite/0005_messages_by_author.sql"),
     },
+    Migration {
+        version: 6,
+        name: "0006_social",
+        sql: include_str!("../migrations/sqlite/0006_social.sql"),
+    },
+    Migration {
+        version: 7,
+        name: "0007_notifications",
+        sql: include_str!("../migrations/sqlite/0007_notifications.sql"),
+    },
+    Migration {
+        version: 8,
+        name: "0008_search",
+        sql: include_str!("../migrations/sqlite/0008_search.sql"),
+    },
+    Migration {
+        version: 9,
+        name: "0009_file_lifecycle",
+        sql: include_str!("../migrations/sqlite/0009_file_lifecycle.sql"),
+    },
 ];
 
 /// The PostgreSQL migrations, in order. Same versions and names as [`SQLITE`].
@@ -83,6 +103,26 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 5,
         name: "0005_messages_by_author",
         sql: include_str!("../migrations/postgres/0005_messages_by_author.sql"),
+    },
+    Migration {
+        version: 6,
+        name: "0006_social",
+        sql: include_str!("../migrations/postgres/0006_social.sql"),
+    },
+    Migration {
+        version: 7,
+        name: "0007_notifications",
+        sql: include_str!("../migrations/postgres/0007_notifications.sql"),
+    },
+    Migration {
+        version: 8,
+        name: "0008_search",
+        sql: include_str!("../migrations/postgres/0008_search.sql"),
+    },
+    Migration {
+        version: 9,
+        name: "0009_file_lifecycle",
+        sql: include_str!("../migrations/postgres/0009_file_lifecycle.sql"),
     },
 ];
 

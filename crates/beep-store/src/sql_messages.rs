@@ -48,6 +48,8 @@ macro_rules! application_columns {
 
 // Messages.
 
+/// `message_select!` for statements built elsewhere (the direct-message index).
+pub(crate) const MESSAGE_SELECT: &str = message_select!();
 pub(crate) const INSERT_MESSAGE: &str = "INSERT INTO messages (id, channel_id, guild_id, \
      author_id, webhook_id, application_id, kind, content, flags, tts, nonce, mention_everyone, \
      mention_users, mention_roles, mention_channels, ref_message_id, ref_channel_id, ref_guild_id, \
@@ -237,6 +239,10 @@ pub(crate) const APPLICATIONS_OF_OWNER: &str = concat!(
     application_columns!(),
     " FROM applications WHERE owner_id = $1 ORDER BY id"
 );
+pub(crate) const SET_APPLICATION_FLAGS: &str = concat!(
+    "UPDATE applications SET flags = $1 WHERE id = $2 RETURNING ",
+    application_columns!()
+);
 pub(crate) const INSERT_BOT_ROLE: &str =
     "INSERT INTO bot_roles (role_id, guild_id, bot_id) VALUES ($1, $2, $3)";
 pub(crate) const BOT_ROLE: &str =
@@ -307,6 +313,7 @@ pub(crate) const ALL: &[&str] = &[
     INSERT_APPLICATION,
     APPLICATION_BY_ID,
     APPLICATIONS_OF_OWNER,
+    SET_APPLICATION_FLAGS,
     INSERT_BOT_ROLE,
     BOT_ROLE,
     BOT_ROLES_OF_GUILD,

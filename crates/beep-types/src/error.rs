@@ -51,6 +51,8 @@ error_table! {
     UnknownWebhook = (10015, 404, "Unknown Webhook");
     UnknownSession = (10020, 404, "Unknown Session");
     UnknownBan = (10026, 404, "Unknown Ban");
+    /// A notification that is not the caller's, or whose message is gone (Beep's own code).
+    UnknownNotification = (10080, 404, "Unknown Notification");
     /// No valid credentials on a route that needs them.
     Unauthorized = (0, 401, "401: Unauthorized");
     /// Wrong login or password (Discord's body, with field errors, as a 401).
@@ -120,6 +122,17 @@ error_table! {
     InvalidWebhookToken = (50027, 401, "Invalid Webhook Token");
     BulkDeleteTooOld = (50034, 400, "You can only bulk delete messages that are under 14 days old.");
     ReplyWithoutHistory = (160002, 403, "Cannot reply without permission to read message history");
+    // Relationships and private channels (issue 6).
+    /// A user has as many relationships (friends, requests, blocks) as allowed.
+    MaxFriends = (30002, 400, "Maximum number of friends reached");
+    /// A group DM has as many recipients as allowed.
+    MaxRecipients = (30004, 400, "Maximum number of recipients reached (10)");
+    /// The action needs a guild channel (or a group, not a 1:1 DM).
+    CannotExecuteOnDm = (50003, 403, "Cannot execute action on a DM channel");
+    /// A friend request the other user does not take (blocked either way).
+    FriendRequestRefused = (80000, 400, "Incoming friend requests disabled.");
+    /// A friend request by a username nobody has.
+    UnknownUsername = (80004, 400, "No users with DiscordTag exist");
 }
 
 /// One field-level problem, as Discord reports it in `errors.<path>._errors[]`.

@@ -104,6 +104,44 @@ pub enum AdminCommand {
     /// Generate a new token signing key in the keys directory; every node signs
     /// with it from its next start, and tokens signed by older keys stay valid.
     RotateKey,
+    /// Rebuild the message search index from the messages, in batches, with a
+    /// progress bar (needed once after upgrading to the search migration).
+    Reindex {
+        /// Messages per write transaction.
+        #[arg(long, default_value_t = 5_000)]
+        batch: u32,
+    },
+    /// Write a deterministic benchmark corpus: `--members` accounts (password
+    /// `--password`) in each of `--guilds` guilds, and `--messages` messages over
+    /// their text channels, in large batches; then a seed file for
+    /// `beep-bench --seed`.
+    Seed {
+        #[arg(long, default_value_t = 1)]
+        guilds: usize,
+        /// Accounts; every one is a member of every guild (guild g is owned by account g mod M).
+        #[arg(long, default_value_t = 100)]
+        members: usize,
+        /// Messages in all, spread round-robin over the text channels.
+        #[arg(long, default_value_t = 100_000)]
+        messages: u64,
+        /// Text channels per guild.
+        #[arg(long, default_value_t = 1)]
+        channels: usize,
+        #[arg(long, default_value = "bench passphrase 42")]
+        password: String,
+        /// Usernames are `<prefix>_u<i>`.
+        #[arg(long, default_value = "seed")]
+        prefix: String,
+        /// Seed of the random generator (same seed, same corpus).
+        #[arg(long, default_value_t = 42)]
+        rng_seed: u64,
+        /// Messages per write transaction.
+        #[arg(long, default_value_t = 50_000)]
+        batch: usize,
+        /// Where to write the seed file (default <data-dir>/seed.json).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 fn env_snapshot() -> Vec<(String, String)> {
@@ -141,6 +179,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 &logging::container_id(&c.node.id),
                 &c.otel.endpoint,
             )?;
+            let (soft, hard) = crate::fdlimit::raise_to_hard_limit();
+            tracing::info!(soft = ?soft, hard = ?hard, "open-file limit");
             let stop = server::shutdown_signal()?;
             let node = server::start(c).await?;
             let result = node.wait(stop).await;
@@ -285,6 +325,36 @@ async fn admin(global: &GlobalArgs, cmd: AdminCommand) -> anyhow::Result<()> {
                 path.display()
             );
             Ok(())
+        }
+        AdminCommand::Reindex { batch } => {
+            anyhow::ensure!((1..=100_000).contains(&batch), "--batch must be 1..=100000");
+            let n = crate::reindex::run(&services.store, batch).await?;
+            println!("indexed {n} messages");
+            Ok(())
+        }
+        AdminCommand::Seed {
+            guilds,
+            members,
+            messages,
+            channels,
+            password,
+            prefix,
+            rng_seed,
+            batch,
+            out,
+        } => {
+            let plan = crate::seed::SeedPlan {
+                guilds,
+                members,
+                messages,
+                channels,
+                password,
+                prefix,
+                rng_seed,
+                batch,
+                out: out.unwrap_or_else(|| c.data_dir.join("seed.json")),
+            };
+            crate::seed::run(&services, server::core_config(&c).password_hash, &plan).await
         }
     };
     services.store.close().await;

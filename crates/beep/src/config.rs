@@ -26,6 +26,7 @@ const SECTIONS: &[&str] = &[
     "gateway",
     "nats",
     "guilds",
+    "notifications",
 ];
 
 /// The whole configuration of one node.
@@ -68,6 +69,64 @@ pub struct Config {
     pub nats: beep_gateway::settings::NatsSettings,
     /// Limits on guilds, channels, roles and invites.
     pub guilds: GuildsConfig,
+    /// Notifications and the missed-mention digest mail.
+    pub notifications: NotificationsConfig,
+    /// Limits on relationships, groups and contact lookups.
+    pub social: SocialConfig,
+}
+
+/// Limits of relationships, groups and contact lookups (`BEEP_SOCIAL__...`).
+/// Refusals: `30002` relationships, `30004` group members, `50035` lookups.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SocialConfig {
+    /// Friends, requests and blocks one user may have.
+    pub max_relationships: u32,
+    /// Members of a group DM, the owner included.
+    pub max_group_members: u32,
+    /// Phone numbers in one `POST /users/@me/contacts`.
+    pub max_contacts_lookup: u32,
+}
+
+impl Default for SocialConfig {
+    fn default() -> Self {
+        let d = beep_core::social::SocialLimits::default();
+        SocialConfig {
+            max_relationships: d.max_relationships,
+            max_group_members: d.max_group_members,
+            max_contacts_lookup: u32::try_from(d.max_contacts_lookup).unwrap_or(100),
+        }
+    }
+}
+
+impl SocialConfig {
+    /// The limits as the social service takes them (each at least 1; a group
+    /// at least 2).
+    pub fn limits(&self) -> beep_core::social::SocialLimits {
+        beep_core::social::SocialLimits {
+            max_relationships: self.max_relationships.max(1),
+            max_group_members: self.max_group_members.max(2),
+            max_contacts_lookup: self.max_contacts_lookup.max(1) as usize,
+        }
+    }
+}
+
+/// Notifications (`BEEP_NOTIFICATIONS__DIGEST_DELAY_SECS`, ...).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct NotificationsConfig {
+    /// Seconds a user with unread mentions must have had no live gateway
+    /// session before one digest mail lists them (needs `smtp.url` to reach
+    /// anyone; at least 1).
+    pub digest_delay_secs: u64,
+}
+
+impl Default for NotificationsConfig {
+    fn default() -> Self {
+        NotificationsConfig {
+            digest_delay_secs: 15 * 60,
+        }
+    }
 }
 
 /// Limits against abuse of guilds ("servers"). Each refusal answers with
@@ -170,6 +229,22 @@ pub struct FilesConfig {
     /// resolve to a private or loopback address. Empty by default; for tests and
     /// intranets only.
     pub preview_allowlist: Vec<String>,
+    /// Bytes of attachments one user may store; 0 for no limit. Past it uploads
+    /// are refused with 413 / 40005.
+    pub user_quota_bytes: u64,
+    /// How often the file deletion worker looks for due deletions, in ms.
+    pub deletion_poll_ms: u64,
+    /// Delay after a first failed deletion, in ms; doubled on each failure.
+    pub deletion_retry_base_ms: u64,
+    /// Longest delay between two attempts of a failing deletion, in seconds.
+    pub deletion_retry_max_secs: u64,
+    /// How long a node holds a claimed deletion before another may take it, in seconds.
+    pub deletion_lease_secs: u64,
+    /// How often the orphan sweeper lists storage, in seconds; 0 turns it off.
+    pub sweep_interval_secs: u64,
+    /// Unreferenced objects younger than this are left alone by the sweeper, in
+    /// seconds (keep it above the upload URL lifetime of one hour).
+    pub orphan_grace_secs: u64,
 }
 
 impl Default for FilesConfig {
@@ -183,6 +258,13 @@ impl Default for FilesConfig {
             signing_key: String::new(),
             preview_enabled: true,
             preview_allowlist: Vec::new(),
+            user_quota_bytes: 10 * 1024 * 1024 * 1024,
+            deletion_poll_ms: 2000,
+            deletion_retry_base_ms: 1000,
+            deletion_retry_max_secs: 3600,
+            deletion_lease_secs: 300,
+            sweep_interval_secs: 6 * 3600,
+            orphan_grace_secs: 24 * 3600,
         }
     }
 }
@@ -369,6 +451,8 @@ impl Default for Config {
             gateway: Default::default(),
             nats: Default::default(),
             guilds: GuildsConfig::default(),
+            notifications: NotificationsConfig::default(),
+            social: SocialConfig::default(),
         }
     }
 }
@@ -597,6 +681,15 @@ impl Config {
         if self.database.sqlite_readers == 0 || self.database.max_connections == 0 {
             problems.push(
                 "database.sqlite_readers and database.max_connections must be at least 1".into(),
+            );
+        }
+        if self.files.deletion_poll_ms == 0
+            || self.files.deletion_retry_base_ms == 0
+            || self.files.deletion_lease_secs == 0
+        {
+            problems.push(
+                "files.deletion_poll_ms, files.deletion_retry_base_ms and files.deletion_lease_secs must be at least 1"
+                    .into(),
             );
         }
         if self.files.max_upload_bytes == 0 || self.files.max_files == 0 {

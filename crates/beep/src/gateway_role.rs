@@ -88,6 +88,10 @@ pub async fn gateway_role(
             .share_presence(n.client().clone(), &c.nats.subject_prefix)
             .await
             .context("cannot share presence through NATS")?;
+        gateway
+            .join_cluster(n.clone())
+            .await
+            .context("cannot start session handoff over NATS")?;
     }
     gateway.start();
     Ok(GatewayRole {

@@ -3,6 +3,9 @@
 
 pub mod cli;
 pub mod config;
+pub mod fdlimit;
 pub mod gateway_role;
 pub mod logging;
+pub mod reindex;
+pub mod seed;
 pub mod server;

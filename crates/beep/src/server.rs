@@ -108,11 +108,20 @@ pub async fn open_services_with_bus(
         .await
         .context("cannot open the database")?;
     let core = core_config(c);
-    match bus {
+    let services = match bus {
         Some(bus) => Services::with_bus(store, &core, bus),
         None => Services::new(store, &core),
     }
-    .map_err(|e| anyhow::anyhow!("{e:?}"))
+    .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    // New bot applications start with the privileged intents of the setting.
+    let privileged = c
+        .gateway
+        .bot_privileged()
+        .map_err(|bad| anyhow::anyhow!("gateway.bot_privileged_intents: unknown {bad:?}"))?;
+    services
+        .applications
+        .set_default_flags(beep_core::applications::flags_for(privileged));
+    Ok(services)
 }
 
 /// The domain's settings from the node's configuration.
@@ -163,8 +172,29 @@ pub fn core_config(c: &Config) -> CoreConfig {
         },
         rate_limits,
         files: files_config(c),
+        file_lifecycle: lifecycle_settings(c),
         guilds: c.guilds.limits(),
+        social: c.social.limits(),
+        notifications: beep_core::notifications::NotificationConfig {
+            digest_delay: Duration::from_secs(c.notifications.digest_delay_secs.max(1)),
+            // Worker ids are unique among running nodes: a fine lease name.
+            node: format!("w{}", c.node.worker_id),
+        },
         ..CoreConfig::default()
+    }
+}
+
+/// Quotas, the file deletion worker and the orphan sweeper from `[files]`.
+pub fn lifecycle_settings(c: &Config) -> beep_core::file_lifecycle::LifecycleSettings {
+    let f = &c.files;
+    beep_core::file_lifecycle::LifecycleSettings {
+        user_quota_bytes: f.user_quota_bytes,
+        deletion_poll: Duration::from_millis(f.deletion_poll_ms),
+        retry_base: Duration::from_millis(f.deletion_retry_base_ms),
+        retry_max: Duration::from_secs(f.deletion_retry_max_secs),
+        lease: Duration::from_secs(f.deletion_lease_secs),
+        sweep_interval: Duration::from_secs(f.sweep_interval_secs),
+        orphan_grace: Duration::from_secs(f.orphan_grace_secs),
     }
 }
 
@@ -310,6 +340,12 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let (stop, stopped) = oneshot::channel::<()>();
     let store = services.store.clone();
     let maintenance = spawn_maintenance(services.clone());
+    // Every node empties the file deletion queue and sweeps orphans (claims are
+    // leased, so nodes never take the same entry).
+    let file_worker = services.file_lifecycle.spawn();
+    // The missed-mention digest runs where the API does.
+    let digest = (roles.contains(&"api") || roles.contains(&"worker"))
+        .then(|| services.notifications.digest_worker().spawn());
     let task = tokio::spawn(async move {
         axum::serve(
             listener,
@@ -327,6 +363,10 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         .await
         .context("HTTP server failed")?;
         maintenance.abort();
+        file_worker.abort();
+        if let Some(d) = digest {
+            d.abort();
+        }
         store.close().await;
         info!("stopped");
         Ok(())

@@ -323,13 +323,7 @@ impl Accounts {
                 })
             }
             Credential::Access(jwt) => {
-                let validation = tokens::validation(ACCESS_AUDIENCE, &self.settings.issuer);
-                let claims: AccessClaims = self
-                    .keys
-                    .verify(jwt, &validation)
-                    .ok_or_else(unauthorized)?;
-                let user_id: UserId = claims.sub.parse().map_err(|_| unauthorized())?;
-                let sid: SessionId = claims.sid.parse().map_err(|_| unauthorized())?;
+                let (user_id, sid) = self.verify_access(jwt).ok_or_else(unauthorized)?;
                 let session = self.store.session(sid).await?.ok_or_else(unauthorized)?;
                 if session.revoked || session.user_id != user_id {
                     return Err(unauthorized());
@@ -358,11 +352,26 @@ impl Accounts {
         match tokens::parse_authorization(authorization)? {
             Credential::Bot(token) => Some(format!("bot:{}", &tokens::hash_secret(token)[..24])),
             Credential::Access(jwt) => {
-                let validation = tokens::validation(ACCESS_AUDIENCE, &self.settings.issuer);
-                let claims: AccessClaims = self.keys.verify(jwt, &validation)?;
-                Some(format!("user:{}", claims.sub))
+                let (user_id, _) = self.verify_access(jwt)?;
+                Some(format!("user:{user_id}"))
             }
         }
+    }
+
+    /// The user and session of an access token whose signature, audience, issuer
+    /// and expiry check out; a token checked before is not checked again until
+    /// it expires (see `verified`). The session itself is not looked at here.
+    fn verify_access(&self, jwt: &str) -> Option<(UserId, SessionId)> {
+        let now = Utc::now().timestamp();
+        if let Some(hit) = self.verified.get(jwt, now) {
+            return Some(hit);
+        }
+        let validation = tokens::validation(ACCESS_AUDIENCE, &self.settings.issuer);
+        let claims: AccessClaims = self.keys.verify(jwt, &validation)?;
+        let user_id: UserId = claims.sub.parse().ok()?;
+        let sid: SessionId = claims.sid.parse().ok()?;
+        self.verified.put(jwt, user_id, sid, claims.exp, now);
+        Some((user_id, sid))
     }
 
     /// The live sessions of the caller, newest first.

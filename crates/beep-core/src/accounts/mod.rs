@@ -14,6 +14,7 @@ pub mod password;
 pub mod passwords;
 pub mod profile;
 pub mod tokens;
+mod verified;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -115,6 +116,8 @@ pub struct Accounts {
     /// A hash to verify against when the login names no account, so that case
     /// takes as long as a wrong password.
     dummy_hash: Arc<OnceCell<String>>,
+    /// Access tokens whose signature was checked (see `verified`).
+    verified: Arc<verified::VerifiedTokens>,
 }
 
 /// Everything [`Accounts`] is built from.
@@ -145,6 +148,7 @@ impl Accounts {
             bus: d.bus,
             files: d.files,
             dummy_hash: Arc::new(OnceCell::new()),
+            verified: Arc::default(),
         }
     }
 

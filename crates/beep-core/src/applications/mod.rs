@@ -9,7 +9,7 @@ use beep_store::messages::{ApplicationRecord, NewApplication};
 use beep_store::{DynStore, NewMember, NewRole, Refusal, UserSummary};
 use beep_types::v10::guild::AuditLogEvent;
 use beep_types::v10::message::{
-    Application, AuthorizeBot, AuthorizeResult, BotToken, CreateApplication,
+    Application, AuthorizeBot, AuthorizeResult, BotToken, CreateApplication, EditApplication,
 };
 use beep_types::{
     ApplicationId, ErrorCode, Intents, Permissions, RoleId, SnowflakeGenerator, UserId,
@@ -27,6 +27,60 @@ use crate::guilds::{Changes, Guilds, convert, unexpected};
 /// Most applications one user may own.
 pub const MAX_APPLICATIONS_PER_OWNER: usize = 25;
 
+/// Discord's application flags for the privileged gateway intents: the full flag
+/// (a verified app) and the `_LIMITED` one (an app in under 100 servers) each
+/// enable the intent.
+pub mod intent_flags {
+    pub const GATEWAY_PRESENCE: u64 = 1 << 12;
+    pub const GATEWAY_PRESENCE_LIMITED: u64 = 1 << 13;
+    pub const GATEWAY_GUILD_MEMBERS: u64 = 1 << 14;
+    pub const GATEWAY_GUILD_MEMBERS_LIMITED: u64 = 1 << 15;
+    pub const GATEWAY_MESSAGE_CONTENT: u64 = 1 << 18;
+    pub const GATEWAY_MESSAGE_CONTENT_LIMITED: u64 = 1 << 19;
+    /// Every intent flag (what `PATCH /applications/{id}` may change).
+    pub const ALL: u64 = GATEWAY_PRESENCE
+        | GATEWAY_PRESENCE_LIMITED
+        | GATEWAY_GUILD_MEMBERS
+        | GATEWAY_GUILD_MEMBERS_LIMITED
+        | GATEWAY_MESSAGE_CONTENT
+        | GATEWAY_MESSAGE_CONTENT_LIMITED;
+    /// The `_LIMITED` flags (what a bot may change on its own application).
+    pub const LIMITED: u64 =
+        GATEWAY_PRESENCE_LIMITED | GATEWAY_GUILD_MEMBERS_LIMITED | GATEWAY_MESSAGE_CONTENT_LIMITED;
+}
+
+/// The privileged intents an application's flags enable.
+pub fn privileged_intents(flags: u64) -> Intents {
+    use intent_flags::*;
+    let mut i = Intents::empty();
+    if flags & (GATEWAY_PRESENCE | GATEWAY_PRESENCE_LIMITED) != 0 {
+        i |= Intents::GUILD_PRESENCES;
+    }
+    if flags & (GATEWAY_GUILD_MEMBERS | GATEWAY_GUILD_MEMBERS_LIMITED) != 0 {
+        i |= Intents::GUILD_MEMBERS;
+    }
+    if flags & (GATEWAY_MESSAGE_CONTENT | GATEWAY_MESSAGE_CONTENT_LIMITED) != 0 {
+        i |= Intents::MESSAGE_CONTENT;
+    }
+    i
+}
+
+/// The (full) intent flags that enable `intents`' privileged ones.
+pub fn flags_for(intents: Intents) -> u64 {
+    use intent_flags::*;
+    let mut f = 0;
+    if intents.contains(Intents::GUILD_PRESENCES) {
+        f |= GATEWAY_PRESENCE;
+    }
+    if intents.contains(Intents::GUILD_MEMBERS) {
+        f |= GATEWAY_GUILD_MEMBERS;
+    }
+    if intents.contains(Intents::MESSAGE_CONTENT) {
+        f |= GATEWAY_MESSAGE_CONTENT;
+    }
+    f
+}
+
 /// Application operations.
 #[derive(Clone)]
 pub struct Applications {
@@ -35,6 +89,8 @@ pub struct Applications {
     accounts: Accounts,
     guilds: Guilds,
     public_url: Arc<str>,
+    /// Intent flags a new application starts with (`gateway.bot_privileged_intents`).
+    default_flags: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// The query of `POST /oauth2/authorize`.
@@ -72,7 +128,80 @@ impl Applications {
             accounts,
             guilds,
             public_url: public_url.into(),
+            default_flags: Arc::default(),
         }
+    }
+
+    /// The intent flags new applications start with (only intent flags are kept).
+    pub fn set_default_flags(&self, flags: u64) {
+        self.default_flags.store(
+            flags & intent_flags::ALL,
+            std::sync::atomic::Ordering::Relaxed,
+        );
+    }
+
+    /// The privileged intents the bot `bot` may ask for: from its application's
+    /// flags; `None` for a bot without an application (made by `beep admin
+    /// create-bot`).
+    pub async fn bot_privileged(&self, bot: UserId) -> Result<Option<Intents>> {
+        Ok(self
+            .store
+            .application(ApplicationId(bot.0))
+            .await?
+            .map(|a| privileged_intents(u64::try_from(a.flags).unwrap_or(0))))
+    }
+
+    /// `PATCH /applications/@me` (`id` `None`, by the bot: only the `_LIMITED`
+    /// intent flags) and `PATCH /applications/{id}` (by the owner: every intent
+    /// flag). Other flags of the application are kept. Bots' sessions see the
+    /// change at their next IDENTIFY.
+    pub async fn edit(
+        &self,
+        me: &Principal,
+        id: Option<ApplicationId>,
+        body: EditApplication,
+    ) -> Result<Application> {
+        let (app, settable) = match id {
+            None => {
+                if !me.bot {
+                    return Err(Error::new(ErrorCode::UnknownApplication));
+                }
+                let app = self
+                    .store
+                    .application(ApplicationId(me.user_id.0))
+                    .await?
+                    .ok_or_else(|| Error::new(ErrorCode::UnknownApplication))?;
+                (app, intent_flags::LIMITED)
+            }
+            Some(id) => {
+                let app = self.owned(me, id, true).await?;
+                if me.bot {
+                    (app, intent_flags::LIMITED)
+                } else {
+                    (app, intent_flags::ALL)
+                }
+            }
+        };
+        let Some(flags) = body.flags else {
+            return self.json(&app).await;
+        };
+        if flags & !settable != 0 {
+            let what = if settable == intent_flags::ALL {
+                "Only the gateway intent flags (1<<12..=1<<15, 1<<18, 1<<19) can be changed."
+            } else {
+                "A bot can only change its application's _LIMITED intent flags (1<<13, 1<<15, 1<<19)."
+            };
+            return Err(Error::field("flags", "APPLICATION_FLAGS_INVALID", what));
+        }
+        let old = u64::try_from(app.flags).unwrap_or(0);
+        let new = (old & !settable) | flags;
+        let app = self
+            .store
+            .set_application_flags(app.id, i64::try_from(new).unwrap_or(0))
+            .await?
+            .ok_or_else(|| Error::new(ErrorCode::UnknownApplication))?;
+        tracing::info!(action = "APPLICATION_UPDATED", user = %me.user_id, application = %app.id, flags = new, "application flags changed");
+        self.json(&app).await
     }
 
     /// `POST /applications`: an application owned by `me` (a person, not a bot),
@@ -122,6 +251,17 @@ impl Applications {
                 let _ = self.store.delete_user(bot.id).await;
                 return Err(e.into());
             }
+        };
+        let flags = self
+            .default_flags
+            .load(std::sync::atomic::Ordering::Relaxed);
+        let app = if flags == 0 {
+            app
+        } else {
+            self.store
+                .set_application_flags(app.id, i64::try_from(flags).unwrap_or(0))
+                .await?
+                .unwrap_or(app)
         };
         tracing::info!(action = "APPLICATION_CREATED", user = %owner, application = %app.id, "application created");
         Ok(CreatedApplication {

@@ -132,7 +132,7 @@ impl Messages {
     ) -> Result<Message> {
         let updated = self
             .store
-            .update_message(access.channel.id, m.id, patch)
+            .update_message(access.channel_id(), m.id, patch)
             .await?
             .ok_or_else(|| Error::new(ErrorCode::UnknownMessage))?;
         let msg = self

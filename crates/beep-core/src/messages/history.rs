@@ -5,8 +5,8 @@ use beep_types::v10::message::Message;
 use beep_types::{ChannelId, ErrorCode, MessageId, Permissions};
 use serde::Deserialize;
 
-use super::Messages;
 use super::render::ReactionScope;
+use super::{Access, Messages};
 use crate::accounts::Principal;
 use crate::error::{Error, Result};
 use crate::guilds::forms::Problems;
@@ -116,9 +116,32 @@ impl Messages {
             return Ok(Vec::new());
         }
         let records = self.store.messages_page(channel, page, limit).await?;
-        self.render
+        let mut list = self
+            .render
             .many(&records, me.user_id, ReactionScope::Range)
-            .await
+            .await?;
+        self.receipts(&access, &mut list).await?;
+        Ok(list)
+    }
+
+    /// Fill the receipts of messages of a private channel (see
+    /// `notifications::receipts`); nothing in a guild channel.
+    pub(crate) async fn receipts(&self, access: &Access, list: &mut [Message]) -> Result<()> {
+        let Some(recipients) = access.recipients() else {
+            return Ok(());
+        };
+        if list.is_empty() {
+            return Ok(());
+        }
+        let positions = self
+            .notifications
+            .receipt_positions(access.channel_id(), &recipients)
+            .await?;
+        for m in list {
+            let r = crate::notifications::receipts::receipt_of(&positions, m.author.id, m.id);
+            m.receipt = Some(r.as_str().to_owned());
+        }
+        Ok(())
     }
 
     /// `GET /channels/{id}/messages/{id}`: one message; needs
@@ -134,7 +157,10 @@ impl Messages {
             return Err(Error::new(ErrorCode::MissingPermissions));
         }
         let m = self.message_in(&access, id).await?;
-        self.render.one(&m, me.user_id, ReactionScope::Each).await
+        let mut one = [self.render.one(&m, me.user_id, ReactionScope::Each).await?];
+        self.receipts(&access, &mut one).await?;
+        let [m] = one;
+        Ok(m)
     }
 }
 

@@ -20,6 +20,7 @@ mod previews;
 mod reactions;
 mod reads;
 mod render;
+mod search;
 mod send;
 
 use std::sync::Arc;
@@ -33,11 +34,12 @@ use crate::events::{Audience, Event, EventBus};
 use crate::guilds::Guilds;
 use crate::ratelimit::Limiter;
 
-pub use access::Access;
+pub use access::{Access, DM_PERMISSIONS, Place, dm_intent};
 pub use history::HistoryQuery;
 pub use pins::{PinnedMessage, PinsPage, PinsQuery};
 pub use reactions::ReactionUsersQuery;
-pub use render::Renderer;
+pub use render::{ReactionScope, Renderer};
+pub use search::{SearchParams, SearchResults};
 pub(crate) use send::{MentionContext, draft};
 pub use send::{NewMessageInput, Sender};
 
@@ -77,6 +79,7 @@ pub struct Messages {
     limits: MessageLimits,
     cache: Arc<cache::GuildCache>,
     previewer: beep_files::Previewer,
+    notifications: crate::notifications::Notifications,
 }
 
 /// Everything [`Messages`] is built from.
@@ -92,6 +95,8 @@ pub struct MessagesDeps {
     pub limits: MessageLimits,
     /// The guild state the send path reads (see [`cache`]).
     pub cache: Arc<cache::GuildCache>,
+    /// Notifications of new messages, and of channels read.
+    pub notifications: crate::notifications::Notifications,
 }
 
 impl Messages {
@@ -109,7 +114,13 @@ impl Messages {
             limits: d.limits,
             cache: d.cache,
             previewer,
+            notifications: d.notifications,
         }
+    }
+
+    /// The notification service (for services that notify besides messages).
+    pub fn notifications(&self) -> &crate::notifications::Notifications {
+        &self.notifications
     }
 
     /// The limits in force.
@@ -123,7 +134,9 @@ impl Messages {
         &self.render
     }
 
-    /// Publish one dispatch about a channel of a guild.
+    /// Publish one dispatch about the channel of `access`: to the guild's
+    /// members who can view it, or to the recipients of a private channel
+    /// (with the DM twin of `intent`, and no `guild_id`).
     pub(crate) fn publish(
         &self,
         name: &'static str,
@@ -131,15 +144,41 @@ impl Messages {
         access: &Access,
         intent: Intents,
     ) {
-        publish_to(
+        publish_at(
             &*self.bus,
             name,
             data,
-            access.guild_id(),
-            access.channel.id,
-            intent,
+            access.audience(),
+            access.intent(intent),
         );
     }
+}
+
+/// Publish one dispatch to `audience`; a private channel's events carry no
+/// `guild_id` (not even `null`), as on Discord.
+pub(crate) fn publish_at(
+    bus: &dyn EventBus,
+    name: &'static str,
+    mut data: Value,
+    audience: Audience,
+    intent: Intents,
+) {
+    if matches!(audience, Audience::Users(_))
+        && let Some(map) = data.as_object_mut()
+    {
+        for key in ["guild_id", "member"] {
+            if map.get(key).is_some_and(Value::is_null) {
+                map.remove(key);
+            }
+        }
+    }
+    bus.publish(Event {
+        name,
+        data,
+        audience,
+        // No bit at all means no gate (an empty gate would let nothing through).
+        intent: u32::try_from(intent.bits()).ok().filter(|b| *b != 0),
+    });
 }
 
 /// Publish one dispatch about `channel` of `guild`: to the guild's members who

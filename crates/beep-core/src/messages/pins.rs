@@ -142,7 +142,7 @@ impl Messages {
             .await?;
         self.publish(
             "MESSAGE_CREATE",
-            render::event_payload(msg, access.guild_id(), Some(access.member_json())),
+            render::event_payload(msg, access.guild_id(), access.member_json()),
             &access,
             Intents::GUILD_MESSAGES,
         );
@@ -181,7 +181,7 @@ impl Messages {
         id: MessageId,
         last_pin: Option<chrono::DateTime<chrono::Utc>>,
     ) -> Result<()> {
-        if let Some(m) = self.store.message(access.channel.id, id).await? {
+        if let Some(m) = self.store.message(access.channel_id(), id).await? {
             let msg = self
                 .render
                 .one(&m, access.actor(), ReactionScope::None)
@@ -197,7 +197,7 @@ impl Messages {
             "CHANNEL_PINS_UPDATE",
             json!({
                 "guild_id": access.guild_id(),
-                "channel_id": access.channel.id,
+                "channel_id": access.channel_id(),
                 "last_pin_timestamp": last_pin.map(Timestamp),
             }),
             access,

@@ -7,14 +7,24 @@
 use beep_store::messages::{MessagePatch, MessageRecord};
 use beep_types::v10::message::message_flags;
 use beep_types::{Intents, UserId};
+
+use crate::events::Audience;
 use serde_json::Value;
 
 use super::render::{self, ReactionScope};
-use super::{Messages, publish_to};
+use super::{Messages, publish_at};
 
 impl Messages {
     /// Start fetching previews for `stored` if it has links and may embed them.
-    pub(crate) fn spawn_previews(&self, stored: &MessageRecord, author: UserId, may_embed: bool) {
+    /// `audience` and `intent` are the channel's (see `Access::audience`).
+    pub(crate) fn spawn_previews(
+        &self,
+        stored: &MessageRecord,
+        author: UserId,
+        may_embed: bool,
+        audience: Audience,
+        intent: Intents,
+    ) {
         let suppressed =
             u64::try_from(stored.flags).unwrap_or(0) & message_flags::SUPPRESS_EMBEDS != 0;
         if !may_embed
@@ -32,7 +42,7 @@ impl Messages {
         let (channel, id, guild, content) = (
             stored.channel_id,
             stored.id,
-            stored.guild_id.unwrap_or_default(),
+            stored.guild_id,
             stored.content.clone(),
         );
         let existing = stored.embeds.clone();
@@ -62,14 +72,7 @@ impl Messages {
             };
             msg.reactions = None;
             let payload = render::event_payload(msg, guild, None);
-            publish_to(
-                &*bus,
-                "MESSAGE_UPDATE",
-                payload,
-                guild,
-                channel,
-                Intents::GUILD_MESSAGES,
-            );
+            publish_at(&*bus, "MESSAGE_UPDATE", payload, audience, intent);
         });
     }
 }

@@ -49,6 +49,17 @@ impl Messages {
             .store
             .ack(me.user_id, channel, id, manual, chrono::Utc::now())
             .await?;
+        if !manual {
+            self.notifications
+                .channel_read(me.user_id, channel, at)
+                .await?;
+            if access.guild_id().is_none() {
+                // Receipts of the other recipients' messages may now be `read`.
+                self.notifications
+                    .private_read(me.user_id, channel, at)
+                    .await?;
+            }
+        }
         self.bus.publish(Event {
             name: "MESSAGE_ACK",
             data: json!({

@@ -213,6 +213,7 @@ impl Renderer {
             referenced_message: None,
             components: Vec::new(),
             avatar_url: m.author_avatar.clone(),
+            receipt: None,
         }
     }
 
@@ -241,8 +242,12 @@ impl Renderer {
 
 /// A message as its `MESSAGE_CREATE` / `MESSAGE_UPDATE` event carries it:
 /// `guild_id`, the author's `member`, and the nonce on creation.
-pub fn event_payload(mut msg: Message, guild: beep_types::GuildId, member: Option<Value>) -> Value {
-    msg.guild_id = Some(guild);
+pub fn event_payload(
+    mut msg: Message,
+    guild: Option<beep_types::GuildId>,
+    member: Option<Value>,
+) -> Value {
+    msg.guild_id = guild;
     let mut v = serde_json::to_value(msg).unwrap_or(Value::Null);
     if let (Value::Object(map), Some(member)) = (&mut v, member) {
         map.insert("member".into(), member);

@@ -17,7 +17,7 @@ use serde_json::Value;
 
 use super::mentions::{self, Allowed};
 use super::render::{self, ReactionScope};
-use super::{Access, Messages, content, publish_to};
+use super::{Access, Messages, access, content, publish_to};
 use crate::accounts::Principal;
 use crate::error::{Error, Result};
 use crate::guilds::forms::Problems;
@@ -52,7 +52,8 @@ pub const MAX_DESCRIPTION_CHARS: usize = 1024;
 
 /// The mention-relevant facts about where a message is sent.
 pub(crate) struct MentionContext<'a> {
-    pub guild: GuildId,
+    /// `None` in a private channel (no roles, no `@everyone`).
+    pub guild: Option<GuildId>,
     pub roles: &'a [RoleRecord],
     /// The sender may mention `@everyone`, `@here` and unmentionable roles.
     pub mention_everyone: bool,
@@ -77,6 +78,12 @@ impl Messages {
     ) -> Result<Message> {
         let access = self.message_access(me.user_id, channel).await?;
         access.require(Permissions::SEND_MESSAGES)?;
+        // A block either way closes a DM to new messages.
+        if let Some(peer) = access.dm_peer()
+            && self.store.is_blocked(me.user_id, peer).await?
+        {
+            return Err(Error::new(ErrorCode::CannotSendToUser));
+        }
         let body = input.body;
 
         let mut p = Problems::new();
@@ -132,7 +139,7 @@ impl Messages {
         let id = MessageId(self.ids.next());
         let new = draft(
             id,
-            &access.channel.id,
+            &access.channel_id(),
             access.guild_id(),
             &Sender::User(me.user_id),
             text,
@@ -151,17 +158,45 @@ impl Messages {
             (Some(true), Some(_)) => Some(self.nonce_bound()),
             _ => None,
         };
+        // Notifications are written before the message (see `notifications::fanout`).
+        let pending = match access.guild_parts() {
+            Some((guild, channel)) => Some(
+                self.notifications
+                    .prepare_guild_message(guild, channel, &new, |m| access.permissions_of(m))
+                    .await?,
+            ),
+            None => Some(
+                self.notifications
+                    .prepare_private_message(&access.recipients().unwrap_or_default(), &new)
+                    .await?,
+            ),
+        };
         let (stored, created) = self.store.insert_message(&new, since).await?;
+        if let Some(pending) = pending {
+            if created {
+                self.notifications.commit(pending);
+            } else {
+                self.notifications.abandon(pending).await;
+            }
+        }
         let mut msg = self
             .render
             .one(&stored, me.user_id, ReactionScope::None)
             .await?;
         msg.nonce = render::nonce_value(&stored);
+        self.receipts(&access, std::slice::from_mut(&mut msg))
+            .await?;
         if created {
             let payload =
-                render::event_payload(msg.clone(), access.guild_id(), Some(access.member_json()));
+                render::event_payload(msg.clone(), access.guild_id(), access.member_json());
             self.publish("MESSAGE_CREATE", payload, &access, Intents::GUILD_MESSAGES);
-            self.spawn_previews(&stored, me.user_id, access.holds(Permissions::EMBED_LINKS));
+            self.spawn_previews(
+                &stored,
+                me.user_id,
+                access.holds(Permissions::EMBED_LINKS),
+                access.audience(),
+                access.intent(Intents::GUILD_MESSAGES),
+            );
         }
         Ok(msg)
     }
@@ -172,13 +207,37 @@ impl Messages {
         new: &NewMessage,
         viewer: UserId,
     ) -> Result<Message> {
+        // Notifications first, as for members' messages (`notifications::fanout`).
+        let pending = match new.guild_id {
+            Some(g) => match (
+                self.store.guild(g).await?,
+                self.store.guild_channel(new.channel_id).await?,
+            ) {
+                (Some(guild), Some(channel)) => {
+                    let roles = self.store.roles(g).await?;
+                    let perms = |m: &beep_store::MemberRecord| {
+                        access::permissions_in(&guild, &roles, m, &channel)
+                    };
+                    Some(
+                        self.notifications
+                            .prepare_guild_message(&guild, &channel, new, perms)
+                            .await?,
+                    )
+                }
+                _ => None,
+            },
+            None => None,
+        };
         let (stored, _) = self.store.insert_message(new, None).await?;
+        if let Some(p) = pending {
+            self.notifications.commit(p);
+        }
         let msg = self
             .render
             .one(&stored, viewer, ReactionScope::None)
             .await?;
         let guild = stored.guild_id.unwrap_or_default();
-        let payload = render::event_payload(msg.clone(), guild, None);
+        let payload = render::event_payload(msg.clone(), Some(guild), None);
         publish_to(
             &*self.bus,
             "MESSAGE_CREATE",
@@ -211,8 +270,8 @@ impl Messages {
                 "Unknown message",
             )
         };
-        if r.channel_id.is_some_and(|c| c != access.channel.id)
-            || r.guild_id.is_some_and(|g| g != access.guild_id())
+        if r.channel_id.is_some_and(|c| c != access.channel_id())
+            || r.guild_id.is_some_and(|g| Some(g) != access.guild_id())
         {
             return Err(Error::field(
                 "message_reference",
@@ -227,7 +286,7 @@ impl Messages {
                 "This field is required",
             ));
         };
-        match self.store.message(access.channel.id, id).await? {
+        match self.store.message(access.channel_id(), id).await? {
             Some(m) if m.kind == i64::from(message_type::CHANNEL_PINNED_MESSAGE) => {
                 Err(Error::new(ErrorCode::SystemMessage))
             }
@@ -258,12 +317,12 @@ impl Messages {
         }
         let existing = self.store.user_summaries(&users).await?;
         users.retain(|u| existing.iter().any(|e| e.id == *u));
-        let everyone_role = RoleId(ctx.guild.0);
+        let everyone_role = ctx.guild.map(|g| RoleId(g.0));
         let roles: Vec<RoleId> = allowed
             .roles
             .apply(&parsed.roles)
             .into_iter()
-            .filter(|id| *id != everyone_role)
+            .filter(|id| Some(*id) != everyone_role)
             .filter(|id| {
                 ctx.roles
                     .iter()
@@ -273,8 +332,8 @@ impl Messages {
         let everyone = parsed.everyone && allowed.everyone && ctx.mention_everyone;
         let mut targets: Vec<i64> = users.iter().map(|u| u.as_i64()).collect();
         targets.extend(roles.iter().map(|r| r.as_i64()));
-        if everyone {
-            targets.push(ctx.guild.as_i64());
+        if everyone && let Some(g) = ctx.guild {
+            targets.push(g.as_i64());
         }
         Ok(MentionSet {
             everyone,
@@ -289,7 +348,7 @@ impl Messages {
     /// and those who may bypass it (`BYPASS_SLOWMODE`, `MANAGE_MESSAGES`,
     /// `MANAGE_CHANNELS`). A refusal is 429 with `retry_after`.
     async fn slowmode(&self, access: &Access, me: &Principal) -> Result<()> {
-        let secs = access.channel.rate_limit_per_user;
+        let secs = access.rate_limit_per_user();
         if secs <= 0
             || me.bot
             || access.holds_any(
@@ -304,7 +363,7 @@ impl Messages {
             burst: 1,
             interval: Duration::from_secs(secs.unsigned_abs()),
         };
-        let key = format!("{}:{}", access.channel.id, me.user_id);
+        let key = format!("{}:{}", access.channel_id(), me.user_id);
         let d = self
             .limiter
             .acquire("slowmode", &key, quota, Scope::User, 1)
@@ -385,7 +444,7 @@ impl Messages {
 pub(crate) fn draft(
     id: MessageId,
     channel: &ChannelId,
-    guild: GuildId,
+    guild: Option<GuildId>,
     sender: &Sender,
     text: String,
     embeds: &[Embed],
@@ -409,7 +468,7 @@ pub(crate) fn draft(
     Ok(NewMessage {
         id,
         channel_id: *channel,
-        guild_id: Some(guild),
+        guild_id: guild,
         author_id,
         webhook_id,
         application_id: None,

@@ -75,7 +75,7 @@ impl Webhooks {
             .ok_or_else(|| Error::new(ErrorCode::UnknownWebhook))?;
         let roles = self.store.roles(channel.guild_id).await?;
         let ctx = MentionContext {
-            guild: channel.guild_id,
+            guild: Some(channel.guild_id),
             roles: &roles,
             mention_everyone: true,
             sender: None,
@@ -92,7 +92,7 @@ impl Webhooks {
         let mut new = draft(
             MessageId(self.ids.next()),
             &channel.id,
-            channel.guild_id,
+            Some(channel.guild_id),
             &sender,
             text,
             &embeds,

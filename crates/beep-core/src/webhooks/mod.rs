@@ -82,7 +82,7 @@ impl Webhooks {
     ) -> Result<Webhook> {
         let access = self.messages.access(me.user_id, channel).await?;
         access.require(Permissions::MANAGE_WEBHOOKS)?;
-        if access.channel.kind == ChannelType::Folder {
+        if access.kind() == ChannelType::Folder {
             return Err(Error::new(ErrorCode::InvalidChannelType));
         }
         let mut p = Problems::new();
@@ -99,7 +99,7 @@ impl Webhooks {
         };
         let new = NewWebhook {
             id,
-            guild_id: access.guild_id(),
+            guild_id: access.require_guild()?,
             channel_id: channel,
             creator_id: me.user_id,
             name,
@@ -166,11 +166,11 @@ impl Webhooks {
                 .access(me.user_id, target)
                 .await
                 .map_err(|_| Error::new(ErrorCode::UnknownChannel))?;
-            if to.guild_id() != w.guild_id {
+            if to.guild_id() != Some(w.guild_id) {
                 return Err(Error::new(ErrorCode::UnknownChannel));
             }
             to.require(Permissions::MANAGE_WEBHOOKS)?;
-            if to.channel.kind == ChannelType::Folder {
+            if to.kind() == ChannelType::Folder {
                 return Err(Error::new(ErrorCode::InvalidChannelType));
             }
         }

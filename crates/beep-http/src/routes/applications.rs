@@ -9,7 +9,7 @@ use axum::routing::{get, post};
 use beep_core::applications::{AuthorizeQuery, CreatedApplication};
 use beep_types::ApplicationId;
 use beep_types::v10::message::{
-    Application, AuthorizeBot, AuthorizeResult, BotToken, CreateApplication,
+    Application, AuthorizeBot, AuthorizeResult, BotToken, CreateApplication, EditApplication,
 };
 
 use crate::AppState;
@@ -21,10 +21,13 @@ use crate::extract::{Json, Path, Query};
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/applications", get(mine).post(create))
-        .route("/applications/@me", get(current))
+        .route("/applications/@me", get(current).patch(edit_current))
         // Where discord.py's `Client.login` reads the application from.
         .route("/oauth2/applications/@me", get(current))
-        .route("/applications/{application_id}", get(get_one))
+        .route(
+            "/applications/{application_id}",
+            get(get_one).patch(edit_one),
+        )
         .route(
             "/applications/{application_id}/bot/reset",
             post(reset_token),
@@ -74,6 +77,36 @@ pub async fn get_one(
     Path(id): Path<ApplicationId>,
 ) -> Result<axum::Json<Application>> {
     Ok(axum::Json(app.services.applications.get(&me, id).await?))
+}
+
+/// `PATCH /applications/@me` — the calling bot changes its application (its
+/// `_LIMITED` intent flags).
+#[utoipa::path(patch, path = "/api/v10/applications/@me", tag = "applications", request_body = EditApplication,
+    responses((status = 200, body = Application), (status = 400, description = "Invalid Form Body")))]
+pub async fn edit_current(
+    State(app): State<AppState>,
+    me: Authenticated,
+    Json(body): Json<EditApplication>,
+) -> Result<axum::Json<Application>> {
+    Ok(axum::Json(
+        app.services.applications.edit(&me, None, body).await?,
+    ))
+}
+
+/// `PATCH /applications/{application_id}` — the owner changes the application
+/// (its gateway intent flags).
+#[utoipa::path(patch, path = "/api/v10/applications/{application_id}", tag = "applications",
+    params(("application_id" = String, Path)), request_body = EditApplication,
+    responses((status = 200, body = Application), (status = 400, description = "Invalid Form Body")))]
+pub async fn edit_one(
+    State(app): State<AppState>,
+    me: Authenticated,
+    Path(id): Path<ApplicationId>,
+    Json(body): Json<EditApplication>,
+) -> Result<axum::Json<Application>> {
+    Ok(axum::Json(
+        app.services.applications.edit(&me, Some(id), body).await?,
+    ))
 }
 
 /// `POST /applications/{application_id}/bot/reset` — a new bot token, by the owner.

@@ -11,7 +11,9 @@ use super::audit::AuditReason;
 use crate::AppState;
 use crate::auth::Authenticated;
 use crate::error::Result;
-use crate::extract::{Json, Path};
+use axum::response::IntoResponse;
+
+use crate::extract::{Json, Path, parse_json};
 
 /// `GET /guilds/{guild_id}/channels` — the channels the caller can view.
 #[utoipa::path(get, path = "/api/v10/guilds/{guild_id}/channels", tag = "channels",
@@ -63,17 +65,24 @@ pub async fn reorder(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `GET /channels/{channel_id}` — a channel the caller can view.
+/// `GET /channels/{channel_id}` — a channel the caller can view (a guild
+/// channel, or a DM or group the caller is in).
 #[utoipa::path(get, path = "/api/v10/channels/{channel_id}", tag = "channels",
     params(("channel_id" = String, Path)), responses((status = 200, body = Channel), (status = 404)))]
 pub async fn get(
     State(app): State<AppState>,
     me: Authenticated,
     Path(channel): Path<ChannelId>,
-) -> Result<axum::Json<Channel>> {
-    Ok(axum::Json(
-        app.services.guilds.channel(me.user_id, channel).await?,
-    ))
+) -> Result<axum::response::Response> {
+    if app.services.social.is_private_channel(channel).await? {
+        let c = app
+            .services
+            .social
+            .private_channel(me.user_id, channel)
+            .await?;
+        return Ok(axum::Json(c).into_response());
+    }
+    Ok(axum::Json(app.services.guilds.channel(me.user_id, channel).await?).into_response())
 }
 
 /// `PATCH /channels/{channel_id}` — needs `MANAGE_CHANNELS` (and `MANAGE_ROLES`
@@ -86,14 +95,27 @@ pub async fn update(
     me: Authenticated,
     Path(channel): Path<ChannelId>,
     AuditReason(reason): AuditReason,
-    Json(body): Json<UpdateChannel>,
-) -> Result<axum::Json<Channel>> {
+    Json(body): Json<serde_json::Value>,
+) -> Result<axum::response::Response> {
+    let bytes = serde_json::to_vec(&body).map_err(beep_core::Error::internal)?;
+    if app.services.social.is_private_channel(channel).await? {
+        // A group's name and icon (`beep_core::social::PatchGroup`).
+        let form = parse_json(&bytes, app.config.json_depth)?;
+        let c = app
+            .services
+            .social
+            .patch_group(me.user_id, channel, form)
+            .await?;
+        return Ok(axum::Json(c).into_response());
+    }
+    let form: UpdateChannel = parse_json(&bytes, app.config.json_depth)?;
     Ok(axum::Json(
         app.services
             .guilds
-            .update_channel(me.user_id, channel, body, reason)
+            .update_channel(me.user_id, channel, form, reason)
             .await?,
-    ))
+    )
+    .into_response())
 }
 
 /// `DELETE /channels/{channel_id}` — a folder goes with everything inside it.
@@ -105,13 +127,23 @@ pub async fn delete(
     me: Authenticated,
     Path(channel): Path<ChannelId>,
     AuditReason(reason): AuditReason,
-) -> Result<axum::Json<Channel>> {
+) -> Result<axum::response::Response> {
+    if app.services.social.is_private_channel(channel).await? {
+        // Close a DM for the caller, or leave a group.
+        let c = app
+            .services
+            .social
+            .close_private_channel(me.user_id, channel)
+            .await?;
+        return Ok(axum::Json(c).into_response());
+    }
     Ok(axum::Json(
         app.services
             .guilds
             .delete_channel(me.user_id, channel, reason)
             .await?,
-    ))
+    )
+    .into_response())
 }
 
 /// `PUT /channels/{channel_id}/permissions/{overwrite_id}` — set the overwrite of

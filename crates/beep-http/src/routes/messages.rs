@@ -109,6 +109,8 @@ pub fn routes() -> Router<AppState> {
         applications::get_one,
         applications::reset_token,
         applications::authorize,
+        applications::edit_current,
+        applications::edit_one,
     ),
     components(schemas(
         Message,
@@ -121,6 +123,7 @@ pub fn routes() -> Router<AppState> {
         beep_types::v10::message::ExecuteWebhook,
         beep_types::v10::message::Application,
         beep_types::v10::message::CreateApplication,
+        beep_types::v10::message::EditApplication,
         beep_types::v10::message::BotToken,
         beep_types::v10::message::AuthorizeBot,
         beep_types::v10::message::AuthorizeResult,
@@ -187,13 +190,17 @@ pub async fn create(
             .map_err(|e| ApiError(Error::field("files", "BASE_TYPE_INVALID", e.body_text())))?;
         let parts =
             super::attachments::read_message_multipart(&app, me.user_id, channel, mp).await?;
-        let body: CreateMessage = serde_json::from_value(parts.payload).map_err(|e| {
-            ApiError(Error::field(
-                "payload_json",
-                "BASE_TYPE_INVALID",
-                e.to_string(),
-            ))
-        })?;
+        let body: CreateMessage = match serde_json::from_value(parts.payload) {
+            Ok(b) => b,
+            Err(e) => {
+                app.services.files.discard_unclaimed(&parts.files).await;
+                return Err(ApiError(Error::field(
+                    "payload_json",
+                    "BASE_TYPE_INVALID",
+                    e.to_string(),
+                )));
+            }
+        };
         NewMessageInput {
             body,
             files: parts.files,
@@ -205,9 +212,16 @@ pub async fn create(
             files: Vec::new(),
         }
     };
-    Ok(axum::Json(
-        app.services.messages.create(&me, channel, input).await?,
-    ))
+    let uploaded = input.files.clone();
+    match app.services.messages.create(&me, channel, input).await {
+        Ok(m) => Ok(axum::Json(m)),
+        Err(e) => {
+            // Files no message took are queued for deletion and their bytes
+            // released now, not a grace period later by the sweeper.
+            app.services.files.discard_unclaimed(&uploaded).await;
+            Err(e.into())
+        }
+    }
 }
 
 /// `PATCH /channels/{channel_id}/messages/{message_id}` — by the author.

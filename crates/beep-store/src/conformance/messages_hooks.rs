@@ -188,6 +188,29 @@ pub async fn applications_and_bot_roles(store: DynStore) {
     assert_eq!(a.description, "beeps");
     assert!(a.bot_public && !a.bot_require_code_grant);
     assert_eq!(ok(store.application(a.id).await, "read").as_ref(), Some(&a));
+    assert_eq!(a.flags, 0, "a new application has no flags");
+    let flagged = ok(
+        store
+            .set_application_flags(a.id, (1 << 12) | (1 << 18))
+            .await,
+        "set flags",
+    )
+    .unwrap_or_else(|| panic!("the application exists"));
+    assert_eq!(flagged.flags, (1 << 12) | (1 << 18));
+    assert_eq!(
+        ok(store.application(a.id).await, "read").map(|x| x.flags),
+        Some((1 << 12) | (1 << 18))
+    );
+    assert_eq!(
+        ok(
+            store
+                .set_application_flags(ApplicationId::from_i64(77), 1)
+                .await,
+            "unknown"
+        ),
+        None
+    );
+    let a = ok(store.set_application_flags(a.id, 0).await, "reset").expect("exists");
     assert_eq!(
         ok(store.applications_of_owner(owner).await, "list"),
         vec![a.clone()]

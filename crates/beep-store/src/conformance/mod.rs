@@ -22,19 +22,30 @@ use chrono::{DateTime, Utc};
 use crate::{DynStore, NewSession, NewUser, Result, StoreError};
 
 mod auth;
+mod bulk;
+mod files;
 mod guilds;
 mod guilds_channels;
 mod guilds_members;
 mod lifecycle;
 mod messages;
 mod messages_hooks;
+mod notifications;
+mod search;
 mod sessions;
+mod social;
 mod users;
 
 pub use auth::{
     auth_codes_consume_once_and_purge, auth_codes_issue_and_count_attempts, backup_codes_work_once,
     bot_tokens_set_replace_and_cascade, rate_limit_gcra_steps,
     rate_limit_is_atomic_under_concurrency,
+};
+pub use bulk::messages_bulk_insert;
+pub use files::{
+    files_deletion_queue_claims_and_leases, files_queued_with_accounts,
+    files_queued_with_deleted_guilds, files_queued_with_deleted_messages,
+    files_quota_is_atomic_under_concurrency, files_quota_records_and_releases,
 };
 pub use guilds::{
     audit_log_filters_and_pages, guilds_create_limits, guilds_create_with_defaults,
@@ -55,8 +66,20 @@ pub use messages::{
     reactions_lifecycle, read_states_counts,
 };
 pub use messages_hooks::{applications_and_bot_roles, webhooks_lifecycle};
+pub use notifications::{
+    notification_settings_round_trip, notifications_channel_read,
+    notifications_digest_and_presence, notifications_list_and_read, receipts_positions,
+};
+pub use search::{
+    search_filters_and_orders, search_follows_edits_and_deletes, search_matches_text,
+    search_reindex_rebuilds,
+};
 pub use sessions::{
     sessions_lifecycle, sessions_revoke_all_except_one, sessions_rotate_refresh_compare_and_swap,
+};
+pub use social::{
+    direct_messages_index, phones_unique_and_discoverable, private_channels_lifecycle,
+    relationships_compare_and_set, relationships_erase_dm, relationships_limit_per_user,
 };
 pub use users::{
     totp_step_is_monotonic_under_concurrency, users_delete_cascades_sessions, users_insert_and_get,
@@ -118,7 +141,29 @@ macro_rules! __conformance_cases {
             reactions_lifecycle
             read_states_counts
             webhooks_lifecycle
+            messages_bulk_insert
             applications_and_bot_roles
+            relationships_compare_and_set
+            relationships_limit_per_user
+            relationships_erase_dm
+            private_channels_lifecycle
+            direct_messages_index
+            phones_unique_and_discoverable
+            notifications_list_and_read
+            notifications_channel_read
+            notifications_digest_and_presence
+            notification_settings_round_trip
+            receipts_positions
+            files_quota_records_and_releases
+            files_quota_is_atomic_under_concurrency
+            files_queued_with_deleted_messages
+            files_queued_with_deleted_guilds
+            files_queued_with_accounts
+            files_deletion_queue_claims_and_leases
+            search_matches_text
+            search_filters_and_orders
+            search_follows_edits_and_deletes
+            search_reindex_rebuilds
         ] }
     };
 }

@@ -195,6 +195,9 @@ impl MessageStore for PostgresStore {
             }
         }
         let updated = message_by_id(&tx, channel, id).await?;
+        if let Some(m) = &updated {
+            super::search::reindex(&tx, m).await?;
+        }
         tx.commit().await?;
         Ok(updated)
     }
@@ -635,7 +638,7 @@ pub(super) async fn insert<C: GenericClient>(c: &C, m: &NewMessage) -> Result<()
     for t in &m.mention_targets {
         c.execute(&st, &[&ch, &id, t, &author]).await?;
     }
-    Ok(())
+    super::search::index_new(c, m).await
 }
 
 /// Delete one message with its mention rows and reactions; whether it existed.
@@ -703,7 +706,7 @@ pub(super) fn user_summary(r: &Row, at: usize) -> Result<UserSummary> {
 }
 
 /// A message row, columns in the order of `message_select!`.
-fn message(r: &Row) -> Result<MessageRecord> {
+pub(super) fn message(r: &Row) -> Result<MessageRecord> {
     let ref_message: Option<i64> = r.try_get(17)?;
     let ref_channel: Option<i64> = r.try_get(18)?;
     let reference = match (ref_message, ref_channel) {

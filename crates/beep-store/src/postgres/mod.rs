@@ -14,11 +14,16 @@ use crate::{Lifecycle, PoolStatus, Result, StoreError};
 
 mod accounts;
 mod auth;
+mod bulk;
 mod connection;
 mod error;
+mod files;
 mod guilds;
 mod messages;
 mod messages_hooks;
+mod notifications;
+mod search;
+mod social;
 
 /// Settings of the PostgreSQL backend.
 #[derive(Debug, Clone)]

@@ -188,7 +188,11 @@ impl MessageStore for SqliteStore {
                         st.execute(params![ch, mid, t, author])?;
                     }
                 }
-                message_by_id(c, channel, id)
+                let updated = message_by_id(c, channel, id)?;
+                if let Some(m) = &updated {
+                    super::search::reindex(c, m)?;
+                }
+                Ok(updated)
             })
             .await
     }
@@ -636,7 +640,7 @@ pub(super) fn insert(c: &Connection, m: &NewMessage) -> Result<()> {
     for t in &m.mention_targets {
         st.execute(params![ch, id, t, m.author_id.as_i64()])?;
     }
-    Ok(())
+    super::search::index_new(c, m)
 }
 
 /// Delete one message with its mention rows and reactions; whether it existed.
@@ -724,7 +728,7 @@ pub(super) fn user_summary(r: &Row<'_>, at: usize) -> rusqlite::Result<UserSumma
 }
 
 /// A message row, columns in the order of `message_select!`.
-fn message(r: &Row<'_>) -> rusqlite::Result<MessageRecord> {
+pub(super) fn message(r: &Row<'_>) -> rusqlite::Result<MessageRecord> {
     let ref_message: Option<i64> = r.get(17)?;
     let ref_channel: Option<i64> = r.get(18)?;
     let reference = match (ref_message, ref_channel) {

@@ -188,6 +188,21 @@ impl ApplicationStore for SqliteStore {
             .await
     }
 
+    /// Replace an application's flags; the application after, `None` when unknown.
+    async fn set_application_flags(
+        &self,
+        id: ApplicationId,
+        flags: i64,
+    ) -> Result<Option<ApplicationRecord>> {
+        self.writer
+            .write(move |c| {
+                Ok(c.prepare_cached(q::SET_APPLICATION_FLAGS)?
+                    .query_row(params![flags, id.as_i64()], application)
+                    .optional()?)
+            })
+            .await
+    }
+
     /// Record that `role` is the managed role of `bot` in `guild`. `Conflict`
     /// when the bot already has one there.
     async fn set_bot_role(&self, guild: GuildId, bot: UserId, role: RoleId) -> Result<()> {

@@ -13,12 +13,17 @@ use crate::{Lifecycle, Result};
 
 mod accounts;
 mod auth;
+mod bulk;
 mod connection;
 mod error;
+mod files;
 mod guilds;
 mod messages;
 mod messages_hooks;
+mod notifications;
 mod readers;
+mod search;
+mod social;
 mod writer;
 
 use readers::Readers;

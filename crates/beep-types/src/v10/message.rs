@@ -98,6 +98,11 @@ pub struct Message {
     /// Beep extension: the avatar URL a webhook execution gave, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub avatar_url: Option<String>,
+    /// Beep extension, messages of DMs and groups only: `sent`, `delivered`
+    /// (it reached a live gateway session of every other recipient) or `read`
+    /// (every other recipient read it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receipt: Option<String>,
 }
 
 /// A user mentioned in a message; in gateway events of guild messages it carries
@@ -524,6 +529,17 @@ pub struct CreateApplication {
     pub bot_public: Option<bool>,
 }
 
+/// `PATCH /applications/@me` and `PATCH /applications/{id}`: what may be changed
+/// (other fields are ignored).
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, ToSchema)]
+pub struct EditApplication {
+    /// The gateway intent flags (`GATEWAY_PRESENCE` 1<<12, `_LIMITED` 1<<13,
+    /// `GATEWAY_GUILD_MEMBERS` 1<<14, `_LIMITED` 1<<15, `GATEWAY_MESSAGE_CONTENT`
+    /// 1<<18, `_LIMITED` 1<<19); other flags of the application stay as they are.
+    #[serde(default)]
+    pub flags: Option<u64>,
+}
+
 /// The answer to `POST /applications/{id}/bot/reset`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct BotToken {
@@ -675,6 +691,7 @@ mod tests {
             referenced_message: None,
             components: vec![],
             avatar_url: None,
+            receipt: None,
         }
     }
 

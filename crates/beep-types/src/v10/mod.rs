@@ -6,3 +6,4 @@ pub use user::{CurrentUser, PublicUser};
 pub mod channel;
 pub mod guild;
 pub mod message;
+pub mod notification;

@@ -2,7 +2,9 @@
 //! its public interfaces (HTTP, later the gateway), or to a real store.
 
 mod accounts;
+mod bench_seed;
 mod files;
+mod files_lifecycle;
 mod files_preview;
 mod files_s3;
 mod gateway;
@@ -11,4 +13,7 @@ mod harness;
 mod http_basics;
 mod lifecycle;
 mod messages;
+mod notifications;
+mod search;
+mod social;
 mod store;

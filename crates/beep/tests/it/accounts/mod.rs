@@ -11,4 +11,4 @@ mod login;
 mod mfa;
 mod profile;
 mod sessions;
-mod smtp;
+pub mod smtp;

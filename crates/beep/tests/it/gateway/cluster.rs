@@ -1,7 +1,9 @@
 //! Two `beep` processes on one PostgreSQL schema and the local NATS: a client
 //! on node B receives what is caused through node A (events addressed to a user,
 //! guild events when the guild routes are served), presence crosses nodes, and
-//! a revocation on node A closes a session on node B.
+//! a revocation on node A closes a session on node B; a session moves to
+//! another node without losing or repeating a dispatch when its node drains,
+//! and is refused (INVALID_SESSION) when its node was killed.
 //!
 //! Needs PostgreSQL (`BEEP_TEST_DATABASE_URL`) and NATS (`BEEP_TEST_NATS_URL`,
 //! default `nats://127.0.0.1:4222`): skipped with a message when either is
@@ -246,4 +248,248 @@ async fn two_nodes_share_events_and_presence_over_nats() {
         "closed by the event, not by the periodic check"
     );
     drop((a, b));
+}
+
+/// The environment of a cluster node on `pg`/`schema`/`nats`.
+fn node_env<'a>(
+    pg: &'a str,
+    schema: &'a str,
+    nats: &'a str,
+    prefix: &'a str,
+    worker: &'a str,
+    id: &'a str,
+) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("BEEP_DATABASE_URL", pg),
+        ("BEEP_DATABASE_SCHEMA", schema),
+        ("BEEP_DATABASE_MAX_CONNECTIONS", "4"),
+        ("BEEP_NATS_URL", nats),
+        ("BEEP_NATS_SUBJECT_PREFIX", prefix),
+        ("BEEP_AUTH_REGISTRATIONS_PER_HOUR", "10000"),
+        ("BEEP_RATELIMIT_ENABLED", "false"),
+        ("BEEP_GATEWAY_DRAIN_TIMEOUT_SECS", "15"),
+        ("BEEP_LOG_LEVEL", "warn"),
+        ("BEEP_NODE__WORKER_ID", worker),
+        ("BEEP_NODE__ID", id),
+    ]
+}
+
+/// Post `content` in `channel` through `node`; the message id.
+async fn post_via(node: &ChildServer, token: &str, channel: &str, content: &str) -> String {
+    let (s, m) = call(
+        node,
+        reqwest::Method::POST,
+        &format!("/channels/{channel}/messages"),
+        Some(token),
+        Some(json!({"content": content})),
+    )
+    .await;
+    assert!(s == 200 || s == 201, "{s} {m}");
+    m["id"].as_str().expect("id").to_owned()
+}
+
+/// Record a dispatch: MESSAGE_CREATE ids in `got`, and check numbering.
+fn note(v: &Value, got: &mut Vec<String>, last_seq: &mut u64) {
+    if v["op"] != 0 {
+        return;
+    }
+    let s = v["s"].as_u64().expect("s");
+    assert_eq!(
+        s,
+        *last_seq + 1,
+        "dispatches numbered without gaps or repeats: {v}"
+    );
+    *last_seq = s;
+    if v["t"] == "MESSAGE_CREATE" {
+        got.push(v["d"]["id"].as_str().expect("id").to_owned());
+    }
+}
+
+#[tokio::test]
+async fn a_draining_node_hands_its_sessions_to_the_node_they_resume_on() {
+    let Some(nats) = nats_url() else {
+        return skip_or_fail("NATS is not reachable");
+    };
+    let Some(pg) = postgres_url() else {
+        return skip_or_fail("BEEP_TEST_DATABASE_URL is not set (two nodes need one PostgreSQL)");
+    };
+    let schema = fresh_schema();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let prefix = format!("beeptest.{schema}");
+    let mut a = ChildServer::spawn(
+        dir.path(),
+        &node_env(&pg, &schema, &nats, &prefix, "3", "node-a"),
+        Stdio::null(),
+    );
+    let b = ChildServer::spawn(
+        dir.path(),
+        &node_env(&pg, &schema, &nats, &prefix, "4", "node-b"),
+        Stdio::null(),
+    );
+    let (_, alice_token) = user(&b, "ho_alice").await;
+    let (_, bob_token) = user(&b, "ho_bob").await;
+    let (s, guild) = call(
+        &b,
+        reqwest::Method::POST,
+        "/guilds",
+        Some(&alice_token),
+        Some(json!({"name": "Handoff"})),
+    )
+    .await;
+    assert!(s == 200 || s == 201, "{s} {guild}");
+    let gid = guild["id"].as_str().expect("id").to_owned();
+    let (_, channels) = call(
+        &b,
+        reqwest::Method::GET,
+        &format!("/guilds/{gid}/channels"),
+        Some(&alice_token),
+        None,
+    )
+    .await;
+    let general = channels
+        .as_array()
+        .expect("channels")
+        .iter()
+        .find(|c| c["name"] == "general")
+        .and_then(|c| c["id"].as_str())
+        .expect("general")
+        .to_owned();
+    let (_, inv) = call(
+        &b,
+        reqwest::Method::POST,
+        &format!("/channels/{general}/invites"),
+        Some(&alice_token),
+        Some(json!({})),
+    )
+    .await;
+    let code = inv["code"].as_str().expect("code").to_owned();
+    let (s, _) = call(
+        &b,
+        reqwest::Method::POST,
+        &format!("/invites/{code}"),
+        Some(&bob_token),
+        None,
+    )
+    .await;
+    assert!(s == 200 || s == 201);
+
+    // Alice's client on node A.
+    let mut ga = gateway_of(&a).await;
+    ga.ready(&alice_token, ALL_INTENTS).await;
+    let session_id = ga.session_id.clone().expect("session");
+    let mut last_seq = ga.seq.expect("READY numbered");
+    let mut got: Vec<String> = Vec::new();
+    let gc = ga.expect("GUILD_CREATE").await;
+    assert_eq!(gc["id"], gid.as_str());
+    last_seq = ga.seq.expect("seq").max(last_seq);
+
+    // Bob posts through node B all along: before, around and after the drain.
+    let mut posted = Vec::new();
+    for n in 0..5 {
+        posted.push(post_via(&b, &bob_token, &general, &format!("before {n}")).await);
+    }
+    while got.len() < 5 {
+        let v = ga.next_frame().await;
+        note(&v, &mut got, &mut last_seq);
+    }
+    let poster = {
+        let b_api = b.api("");
+        let (token, channel) = (bob_token.clone(), general.clone());
+        tokio::spawn(async move {
+            let http = reqwest::Client::new();
+            let mut ids = Vec::new();
+            for n in 0..40 {
+                let r = http
+                    .post(format!("{b_api}/channels/{channel}/messages"))
+                    .header("authorization", &token)
+                    .json(&json!({"content": format!("around {n}")}))
+                    .send()
+                    .await
+                    .expect("post");
+                assert!(r.status().is_success(), "{}", r.status());
+                let m: Value = r.json().await.expect("json");
+                ids.push(m["id"].as_str().expect("id").to_owned());
+                tokio::time::sleep(Duration::from_millis(25)).await;
+            }
+            ids
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    // Node A drains: the client is told to reconnect (op 7).
+    a.signal("TERM");
+    loop {
+        let v = ga.next_frame().await;
+        if v["op"] == 7 {
+            break;
+        }
+        note(&v, &mut got, &mut last_seq);
+    }
+    drop(ga);
+    // Disconnected for a moment while messages keep coming through node B.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut gb = gateway_of(&b).await;
+    gb.send(
+        json!({"op": 6, "d": {"token": alice_token, "session_id": session_id, "seq": last_seq}}),
+    )
+    .await;
+    loop {
+        let v = gb.next_frame().await;
+        assert_ne!(v["op"], 9, "the session was not handed over: {v}");
+        note(&v, &mut got, &mut last_seq);
+        if v["t"] == "RESUMED" {
+            break;
+        }
+    }
+    posted.extend(poster.await.expect("poster"));
+    for n in 0..5 {
+        posted.push(post_via(&b, &bob_token, &general, &format!("after {n}")).await);
+    }
+    while got.len() < posted.len() {
+        let v = gb.next_frame().await;
+        note(&v, &mut got, &mut last_seq);
+    }
+    assert_eq!(got, posted, "every message exactly once, in order");
+    // Node A left once its session was taken over, well before its drain timeout.
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(st) = a.child.try_wait().expect("wait") {
+            break st;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(12),
+            "node A did not stop"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(status.success(), "node A exits cleanly: {status}");
+
+    // A session whose node was killed cannot be resumed: INVALID_SESSION, and
+    // the client identifies again on the same connection.
+    let mut c = ChildServer::spawn(
+        dir.path(),
+        &node_env(&pg, &schema, &nats, &prefix, "5", "node-c"),
+        Stdio::null(),
+    );
+    let mut gc = gateway_of(&c).await;
+    gc.ready(&bob_token, ALL_INTENTS).await;
+    let (dead_sid, dead_seq) = (gc.session_id.clone().expect("sid"), gc.seq.expect("seq"));
+    c.signal("KILL");
+    let _ = c.child.wait();
+    drop(gc);
+    let mut gb2 = gateway_of(&b).await;
+    gb2.send(json!({"op": 6, "d": {"token": bob_token, "session_id": dead_sid, "seq": dead_seq}}))
+        .await;
+    let v = gb2.expect_op(9).await;
+    assert_eq!(v["d"], false, "{v}");
+    let ready = gb2.ready(&bob_token, ALL_INTENTS).await;
+    assert!(ready["session_id"].is_string());
+    // The session that moved keeps working on node B.
+    let id = post_via(&b, &bob_token, &general, "still here").await;
+    posted.push(id);
+    while got.len() < posted.len() {
+        let v = gb.next_frame().await;
+        note(&v, &mut got, &mut last_seq);
+    }
+    assert_eq!(got, posted);
+    drop(b);
 }

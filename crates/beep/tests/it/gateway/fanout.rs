@@ -276,8 +276,10 @@ async fn permission_changes_apply_to_live_sessions() {
         .put_overwrite(uid(&alice.id), general, Snowflake(g.get()), deny, None)
         .await
         .expect("deny");
-    let upd = b.expect("CHANNEL_UPDATE").await;
-    assert_eq!(upd["id"], general.to_string());
+    // The channel is hidden from Bob: for him it is deleted.
+    let hidden = next_dispatch(&mut b).await;
+    assert_eq!(hidden["t"], "CHANNEL_DELETE", "{hidden}");
+    assert_eq!(hidden["d"]["id"], general.to_string());
     let m = post(&ts, &alice.id, false, general, "hidden").await;
     no_message(&mut b, m["id"].as_str().expect("id")).await;
 
@@ -291,6 +293,9 @@ async fn permission_changes_apply_to_live_sessions() {
         .put_overwrite(uid(&alice.id), general, uid(&bob.id).0, allow, None)
         .await
         .expect("allow");
+    let shown = next_dispatch(&mut b).await;
+    assert_eq!(shown["t"], "CHANNEL_CREATE", "revealed again: {shown}");
+    assert_eq!(shown["d"]["id"], general.to_string());
     let m = post(&ts, &alice.id, false, general, "visible again").await;
     let d = message_with_id(&mut b, m["id"].as_str().expect("id")).await;
     assert_eq!(d["content"], "visible again");
@@ -360,5 +365,187 @@ async fn request_guild_members_answers_with_chunks() {
         .await;
     let d = c.expect("GUILD_MEMBERS_CHUNK").await;
     assert_eq!(d["members"][0]["user"]["id"], alice.id.as_str());
+    ts.stop().await;
+}
+
+/// Whether a frame is a dispatch about channels or messages.
+fn about_channels(v: &Value) -> bool {
+    v["op"] == 0
+        && v["t"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("CHANNEL_") || t.starts_with("MESSAGE_"))
+}
+
+/// The next dispatch about channels or messages (others are skipped).
+async fn next_dispatch(gw: &mut Gw) -> Value {
+    loop {
+        let v = gw.next_frame().await;
+        if about_channels(&v) {
+            return v;
+        }
+    }
+}
+
+/// Expect CHANNEL_CREATE (`shown`) or CHANNEL_DELETE of `channel` next.
+async fn expect_view(gw: &mut Gw, shown: bool, channel: &str, why: &str) {
+    let v = next_dispatch(gw).await;
+    let t = if shown {
+        "CHANNEL_CREATE"
+    } else {
+        "CHANNEL_DELETE"
+    };
+    assert_eq!(v["t"], t, "{why}: {v}");
+    assert_eq!(v["d"]["id"], channel, "{why}");
+    assert_eq!(v["d"]["name"], "secret", "{why}: the channel object");
+}
+
+/// Nothing about channels or messages for a moment.
+async fn quiet(gw: &mut Gw, why: &str) {
+    while let Some(got) = gw.next_within(Duration::from_millis(400)).await {
+        if let super::Got::Frame(v) = got {
+            assert!(!about_channels(&v), "{why}: unexpected {v}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn role_and_overwrite_changes_reveal_and_hide_channels() {
+    let ts = TestServer::start().await;
+    let alice = ts.user("reveal_alice").await;
+    let bob = ts.user("reveal_bob").await;
+    let (g, general) = guild(&ts, &alice.id, "Reveal").await;
+    join(&ts, &alice.id, general, &bob.id).await;
+    let mut b = Gw::connect(&ts).await;
+    b.ready(&bob.token, ALL_INTENTS).await;
+    b.expect("GUILD_CREATE").await;
+
+    // A channel everyone sees at first, then hidden from @everyone.
+    let (s, ch) = ts
+        .post_as(
+            &format!("/guilds/{g}/channels"),
+            alice.auth(),
+            &json!({"name": "secret"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{ch}");
+    let secret = ch["id"].as_str().expect("id").to_owned();
+    assert_eq!(b.expect("CHANNEL_CREATE").await["id"], secret.as_str());
+    let everyone = g.to_string();
+    let (s, v) = ts
+        .put(
+            &format!("/channels/{secret}/permissions/{everyone}"),
+            alice.auth(),
+            &json!({"type": 0, "allow": "0", "deny": "1024"}),
+        )
+        .await;
+    assert_eq!(s, 204, "{v}");
+    expect_view(&mut b, false, &secret, "overwrite hides it from @everyone").await;
+
+    // A role with no permissions, allowed in by an overwrite.
+    let (s, role) = ts
+        .post_as(
+            &format!("/guilds/{g}/roles"),
+            alice.auth(),
+            &json!({"name": "insiders", "permissions": "0"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{role}");
+    let role = role["id"].as_str().expect("role id").to_owned();
+    let (s, v) = ts
+        .put(
+            &format!("/channels/{secret}/permissions/{role}"),
+            alice.auth(),
+            &json!({"type": 0, "allow": "1024", "deny": "0"}),
+        )
+        .await;
+    assert_eq!(s, 204, "{v}");
+    quiet(&mut b, "Bob has not the role: nothing changes for him").await;
+
+    // Given the role: the channel appears, and its messages reach Bob.
+    let member_role = format!("/guilds/{g}/members/{}/roles/{role}", bob.id);
+    let (s, v) = ts.put(&member_role, alice.auth(), &json!({})).await;
+    assert_eq!(s, 204, "{v}");
+    expect_view(&mut b, true, &secret, "role added").await;
+    let secret_id: ChannelId = secret.parse().expect("id");
+    let m = post(&ts, &alice.id, false, secret_id, "for insiders").await;
+    message_with_id(&mut b, m["id"].as_str().expect("id")).await;
+
+    // The role taken away: the channel goes, and so do its messages.
+    let (s, v) = ts.delete(&member_role, alice.auth()).await;
+    assert_eq!(s, 204, "{v}");
+    expect_view(&mut b, false, &secret, "role removed").await;
+    let m = post(&ts, &alice.id, false, secret_id, "not for Bob").await;
+    no_message(&mut b, m["id"].as_str().expect("id")).await;
+
+    // Role again, then the role's overwrite deleted: hidden.
+    let (s, _) = ts.put(&member_role, alice.auth(), &json!({})).await;
+    assert_eq!(s, 204);
+    expect_view(&mut b, true, &secret, "role added again").await;
+    let (s, v) = ts
+        .delete(
+            &format!("/channels/{secret}/permissions/{role}"),
+            alice.auth(),
+        )
+        .await;
+    assert_eq!(s, 204, "{v}");
+    expect_view(&mut b, false, &secret, "overwrite deleted").await;
+
+    // The role's own permissions: ADMINISTRATOR reveals everything, and back.
+    let (s, v) = ts
+        .patch(
+            &format!("/guilds/{g}/roles/{role}"),
+            alice.auth(),
+            &json!({"permissions": "8"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    expect_view(&mut b, true, &secret, "role made administrator").await;
+    let (s, v) = ts
+        .patch(
+            &format!("/guilds/{g}/roles/{role}"),
+            alice.auth(),
+            &json!({"permissions": "0"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    expect_view(&mut b, false, &secret, "role no longer administrator").await;
+    let m = post(&ts, &alice.id, false, secret_id, "still hidden").await;
+    no_message(&mut b, m["id"].as_str().expect("id")).await;
+    ts.stop().await;
+}
+
+#[tokio::test]
+async fn large_guilds_send_at_most_large_threshold_members() {
+    let ts = TestServer::start().await;
+    let alice = ts.user("large_alice").await;
+    let (g, general) = guild(&ts, &alice.id, "Large").await;
+    for n in 0..51 {
+        let (id, _) = bot(&ts, &format!("large_bot_{n}")).await;
+        join(&ts, &alice.id, general, &id).await;
+    }
+    let mut a = Gw::connect(&ts).await;
+    a.send(json!({"op": 2, "d": {
+        "token": alice.token,
+        "properties": {"os": "linux", "browser": "beep-tests", "device": "beep-tests"},
+        "large_threshold": 50,
+    }}))
+    .await;
+    a.expect("READY").await;
+    let gc = a.expect("GUILD_CREATE").await;
+    assert_eq!(gc["id"], g.to_string());
+    assert_eq!(gc["member_count"], 52);
+    assert_eq!(gc["large"], true, "52 members is over the threshold of 50");
+    let members = gc["members"].as_array().expect("members");
+    assert!(members.len() <= 50, "{} members sent", members.len());
+    assert!(
+        members.iter().any(|m| m["user"]["id"] == alice.id.as_str()),
+        "the session's own member is always there"
+    );
+    // The rest comes on request, in one chunk here.
+    a.send(json!({"op": 8, "d": {"guild_id": g.to_string(), "query": "", "limit": 0}}))
+        .await;
+    let d = a.expect("GUILD_MEMBERS_CHUNK").await;
+    assert_eq!(d["members"].as_array().map(Vec::len), Some(52));
+    assert!(d.get("presences").is_none(), "presences only when asked");
     ts.stop().await;
 }

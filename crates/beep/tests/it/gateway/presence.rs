@@ -152,3 +152,106 @@ async fn presence_reaches_guild_members_and_the_endpoints() {
         .expect("shutdown is not held up by an open EventSource stream");
     drop(stream);
 }
+
+#[tokio::test]
+async fn friends_see_presence_and_blocks_hide_it() {
+    let ts = TestServer::start().await;
+    let bob = ts.user("fp_bob").await;
+    let fran = ts.user("fp_fran").await;
+    let carol = ts.user("fp_carol").await;
+    let dave = ts.user("fp_dave").await;
+    // Bob and Fran are friends and share no guild; Carol and Dave share a guild
+    // with Bob, but Bob blocked Carol and Dave blocked Bob.
+    let rel = |to: &str| format!("/users/@me/relationships/{to}");
+    let (s, v) = ts.put(&rel(&fran.id), bob.auth(), &json!({})).await;
+    assert_eq!(s, 204, "request: {v}");
+    let (s, v) = ts.put(&rel(&bob.id), fran.auth(), &json!({})).await;
+    assert_eq!(s, 204, "accept: {v}");
+    let (_, general) = guild(&ts, &bob.id, "Blocks").await;
+    join(&ts, &bob.id, general, &carol.id).await;
+    join(&ts, &bob.id, general, &dave.id).await;
+    let (s, v) = ts
+        .put(&rel(&carol.id), bob.auth(), &json!({"type": 2}))
+        .await;
+    assert_eq!(s, 204, "block: {v}");
+    let (s, v) = ts
+        .put(&rel(&bob.id), dave.auth(), &json!({"type": 2}))
+        .await;
+    assert_eq!(s, 204, "block: {v}");
+
+    // Bob is online (dnd) before Fran connects: her READY lists him.
+    let mut gb = Gw::connect(&ts).await;
+    gb.ready(&bob.token, ALL_INTENTS).await;
+    gb.send(status("dnd")).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut gf = Gw::connect(&ts).await;
+    let ready = gf.ready(&fran.token, ALL_INTENTS).await;
+    let listed = ready["presences"].as_array().expect("presences");
+    assert!(
+        listed
+            .iter()
+            .any(|p| p["user"]["id"] == bob.id.as_str() && p["status"] == "dnd"),
+        "READY presences has the online friend: {ready}"
+    );
+    let mut gc = Gw::connect(&ts).await;
+    gc.ready(&carol.token, ALL_INTENTS).await;
+    let gcreate = gc.expect("GUILD_CREATE").await;
+    assert!(
+        !gcreate["presences"]
+            .as_array()
+            .expect("presences")
+            .iter()
+            .any(|p| p["user"]["id"] == bob.id.as_str()),
+        "GUILD_CREATE hides the blocker's presence: {gcreate}"
+    );
+    let mut gd = Gw::connect(&ts).await;
+    gd.ready(&dave.token, ALL_INTENTS).await;
+    gd.expect("GUILD_CREATE").await;
+
+    // Bob goes idle: his friend hears it (no guild_id: a friend's presence)...
+    gb.send(status("idle")).await;
+    let p = presence_of(&mut gf, &bob.id).await;
+    assert_eq!(p["status"], "idle");
+    assert!(p.get("guild_id").is_none_or(Value::is_null), "{p}");
+    // ...the blocked and the blocker do not.
+    for (gw, who) in [
+        (&mut gc, "Carol (blocked by Bob)"),
+        (&mut gd, "Dave (blocked Bob)"),
+    ] {
+        while let Some(got) = gw.next_within(Duration::from_millis(500)).await {
+            if let super::Got::Frame(v) = got {
+                assert!(
+                    !(v["t"] == "PRESENCE_UPDATE" && v["d"]["user"]["id"] == bob.id.as_str()),
+                    "{who} got {v}"
+                );
+            }
+        }
+    }
+
+    // The endpoints: the friend may look, the blocked and the blocker may not.
+    let path = format!("/users/{}/presence", bob.id);
+    let (s, v) = ts.get(&path, fran.auth()).await;
+    assert_eq!((s, v["status"].clone()), (200, json!("idle")), "{v}");
+    for (who, t) in [("carol", carol.auth()), ("dave", dave.auth())] {
+        let (s, v) = ts.get(&path, t).await;
+        assert_eq!(s, 404, "{who}: {v}");
+        let r = reqwest::Client::new()
+            .get(ts.api(&format!("{path}/stream")))
+            .header("authorization", t.expect("token"))
+            .send()
+            .await
+            .expect("stream");
+        assert_eq!(r.status().as_u16(), 404, "{who}'s stream");
+    }
+    let r = reqwest::Client::new()
+        .get(ts.api(&format!("{path}/stream")))
+        .header("authorization", fran.token.as_str())
+        .send()
+        .await
+        .expect("stream");
+    assert_eq!(r.status().as_u16(), 200);
+    let mut body = r.bytes_stream();
+    let mut buf = String::new();
+    assert_eq!(next_sse(&mut body, &mut buf).await["status"], "idle");
+    ts.stop().await;
+}

@@ -372,3 +372,121 @@ async fn a_slow_consumer_is_dropped_without_slowing_the_others() {
     assert!(next < n_events, "it did not get everything ({next})");
     ts.stop().await;
 }
+
+#[tokio::test]
+async fn privileged_intents_follow_each_applications_flags() {
+    use super::fanout::{GUILD_MESSAGES, GUILDS, MESSAGE_CONTENT, guild, join, post};
+    const GUILD_MEMBERS: u64 = 1 << 1;
+    const GUILD_PRESENCES: u64 = 1 << 8;
+    // New applications start without privileged intents here.
+    let ts = TestServer::start_with(|c| c.gateway.bot_privileged_intents = Vec::new()).await;
+    let alice = ts.user("flags_alice").await;
+    let mallory = ts.user("flags_mallory").await;
+    let (s, app) = ts
+        .post_as("/applications", alice.auth(), &json!({"name": "flagbot"}))
+        .await;
+    assert_eq!(s, 201, "{app}");
+    assert_eq!(app["flags"], 0);
+    let (app_id, token) = (
+        app["id"].as_str().expect("id").to_owned(),
+        app["token"].as_str().expect("token").to_owned(),
+    );
+    let (_, general) = guild(&ts, &alice.id, "Flags").await;
+    join(&ts, &alice.id, general, &app_id).await;
+
+    // Each privileged intent the application lacks: 4014.
+    for intent in [GUILD_MEMBERS, GUILD_PRESENCES, MESSAGE_CONTENT] {
+        let t = token.clone();
+        let code = close_code_after(&ts, |mut g| async move {
+            g.identify(&t, GUILDS | intent).await;
+            g
+        })
+        .await;
+        assert_eq!(code, Some(4014), "intent {intent} without its flag");
+    }
+    // Without MESSAGE_CONTENT the bot gets messages blanked.
+    let mut g = Gw::connect(&ts).await;
+    let ready = g.ready(&token, GUILDS | GUILD_MESSAGES).await;
+    assert_eq!(ready["application"]["flags"], 0);
+    g.expect("GUILD_CREATE").await;
+    let m = post(&ts, &alice.id, false, general, "secret words").await;
+    let d = g.expect("MESSAGE_CREATE").await;
+    assert_eq!(d["id"], m["id"]);
+    assert_eq!(d["content"], "", "blanked without the message content flag");
+    g.close(1000).await;
+
+    // Only the owner changes the flags, and only the intent flags.
+    let path = format!("/applications/{app_id}");
+    let (s, v) = ts
+        .patch(&path, mallory.auth(), &json!({"flags": 1 << 14}))
+        .await;
+    assert_eq!((s, v["code"].as_u64()), (404, Some(10002)), "{v}");
+    let (s, v) = ts
+        .patch(&path, alice.auth(), &json!({"flags": 1 << 0}))
+        .await;
+    assert_eq!(s, 400, "not an intent flag: {v}");
+    let (s, v) = ts
+        .patch(
+            &path,
+            alice.auth(),
+            &json!({"flags": (1 << 14) | (1 << 19)}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["flags"], (1 << 14) | (1 << 19));
+    // The bot itself may only touch the _LIMITED flags of its application.
+    let bot_auth = format!("Bot {token}");
+    let (s, v) = ts
+        .patch(
+            "/applications/@me",
+            Some(&bot_auth),
+            &json!({"flags": 1 << 12}),
+        )
+        .await;
+    assert_eq!(s, 400, "{v}");
+    let (s, v) = ts
+        .patch(
+            "/applications/@me",
+            Some(&bot_auth),
+            &json!({"flags": (1 << 13) | (1 << 19)}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(
+        v["flags"],
+        (1 << 13) | (1 << 14) | (1 << 19),
+        "the full flags the owner set stay"
+    );
+    let (s, v) = ts.get("/applications/@me", Some(&bot_auth)).await;
+    assert_eq!(
+        (s, v["flags"].clone()),
+        (200, json!((1 << 13) | (1 << 14) | (1 << 19)))
+    );
+
+    // Now every privileged intent is enabled: READY says so and content flows.
+    let mut g = Gw::connect(&ts).await;
+    let all = GUILDS | GUILD_MESSAGES | MESSAGE_CONTENT | GUILD_MEMBERS | GUILD_PRESENCES;
+    let ready = g.ready(&token, all).await;
+    assert_eq!(
+        ready["application"]["flags"],
+        (1 << 13) | (1 << 14) | (1 << 19)
+    );
+    g.expect("GUILD_CREATE").await;
+    post(&ts, &alice.id, false, general, "plain words").await;
+    let d = g.expect("MESSAGE_CREATE").await;
+    assert_eq!(d["content"], "plain words");
+
+    // Taking a flag away: the next IDENTIFY asking for it is refused.
+    let (s, _) = ts
+        .patch(&path, alice.auth(), &json!({"flags": 1 << 19}))
+        .await;
+    assert_eq!(s, 200);
+    let t = token.clone();
+    let code = close_code_after(&ts, |mut g| async move {
+        g.identify(&t, GUILDS | GUILD_MEMBERS).await;
+        g
+    })
+    .await;
+    assert_eq!(code, Some(4014));
+    ts.stop().await;
+}

@@ -1,0 +1,156 @@
+//! Message search on PostgreSQL: `message_search (message_id, doc tsvector)`
+//! with a GIN index. Same methods, order and comments as `sqlite/search.rs`.
+//!
+//! Index rows are written by the message writes, inside their transaction:
+//! [`index_new`] from `insert`, [`reindex`] from edits; the foreign key to
+//! `messages` removes them with their message (cascades included).
+
+use async_trait::async_trait;
+use deadpool_postgres::GenericClient;
+
+use beep_search::Document;
+use beep_types::MessageId;
+
+use super::PostgresStore;
+use crate::Result;
+use crate::bulk::SeedMessage;
+use crate::messages::{MessageRecord, MessageStore, NewMessage};
+use crate::search::{self as s, IndexRow, MessageSearch, SearchOrder, SearchPage, SearchStore};
+
+/// Up to this many matches, a page is sorted from the matches the GIN index
+/// gives rather than found by walking message ids.
+const FEW: i64 = 20_000;
+
+#[async_trait]
+impl SearchStore for PostgresStore {
+    /// The messages matching `s` (their number, and the page asked for).
+    async fn search_messages(&self, search: &MessageSearch) -> Result<SearchPage> {
+        if s::is_void(search) {
+            return Ok(SearchPage {
+                total: 0,
+                messages: Vec::new(),
+            });
+        }
+        let query = s::pg_tsquery(search);
+        let filters = s::pg_filters(search.pinned);
+        let order = match search.order {
+            SearchOrder::Newest => "s.message_id DESC",
+            SearchOrder::Oldest => "s.message_id ASC",
+            SearchOrder::MostRelevant => "ts_rank(s.doc, q.q) DESC, s.message_id DESC",
+            SearchOrder::LeastRelevant => "ts_rank(s.doc, q.q) ASC, s.message_id DESC",
+        };
+        // For few matches the planner's favourite, a backward scan of the
+        // primary key filtered by `@@`, reads far more rows than the GIN index
+        // would: then the matches are taken from the index first (the count,
+        // known before the page, decides).
+        let page_sql = format!(
+            "SELECT s.message_id FROM message_search s, \
+             (SELECT CAST($1 AS TEXT)::tsquery AS q) q \
+             WHERE s.doc @@ q.q AND {filters} ORDER BY {order} LIMIT $4 OFFSET $5"
+        );
+        let few_sql = format!(
+            "WITH s AS MATERIALIZED (SELECT s.message_id, s.doc FROM message_search s, \
+             (SELECT CAST($1 AS TEXT)::tsquery AS q) q WHERE s.doc @@ q.q AND {filters}) \
+             SELECT s.message_id FROM s, (SELECT CAST($1 AS TEXT)::tsquery AS q) q \
+             ORDER BY {order} LIMIT $4 OFFSET $5"
+        );
+        let count_sql = format!(
+            "SELECT COUNT(*) FROM message_search s, (SELECT CAST($1 AS TEXT)::tsquery AS q) q \
+             WHERE s.doc @@ q.q AND {filters}"
+        );
+        let (lo, hi) = s::id_bounds(search);
+        let (limit, offset) = (i64::from(search.limit), i64::from(search.offset));
+        let c = self.client().await?;
+        let st = c.prepare_cached(&count_sql).await?;
+        let total: i64 = c.query_one(&st, &[&query, &lo, &hi]).await?.try_get(0)?;
+        let sql = if total <= FEW { &few_sql } else { &page_sql };
+        let st = c.prepare_cached(sql).await?;
+        let ids: Vec<i64> = c
+            .query(&st, &[&query, &lo, &hi, &limit, &offset])
+            .await?
+            .iter()
+            .map(|r| r.try_get(0))
+            .collect::<std::result::Result<_, _>>()?;
+        drop(c);
+        let wanted: Vec<MessageId> = ids.iter().map(|i| MessageId::from_i64(*i)).collect();
+        let found = self.messages_by_ids(&wanted).await?;
+        Ok(SearchPage {
+            total: u64::try_from(total).unwrap_or(0),
+            messages: s::in_order(&ids, found),
+        })
+    }
+
+    /// Empty the index (the first step of a rebuild).
+    async fn clear_search_index(&self) -> Result<()> {
+        let c = self.client().await?;
+        c.batch_execute(s::PG_CLEAR).await?;
+        Ok(())
+    }
+
+    /// Index again up to `limit` messages with ids above `after`, oldest first,
+    /// in one transaction; returns the last id done, `None` when there were no
+    /// more.
+    async fn reindex_messages(
+        &self,
+        after: Option<MessageId>,
+        limit: u32,
+    ) -> Result<Option<MessageId>> {
+        let after = after.map_or(i64::MIN, |a| a.as_i64());
+        let mut c = self.client().await?;
+        let tx = c.transaction().await?;
+        let st = tx.prepare_cached(s::MESSAGES_AFTER).await?;
+        let rows = tx.query(&st, &[&after, &i64::from(limit)]).await?;
+        let mut last = None;
+        for r in &rows {
+            let row = IndexRow {
+                id: r.try_get(0)?,
+                channel_id: r.try_get(1)?,
+                guild_id: r.try_get(2)?,
+                author_id: r.try_get(3)?,
+                mention_users: r.try_get(4)?,
+                content: r.try_get(5)?,
+                embeds: r.try_get(6)?,
+                attachments: r.try_get(7)?,
+            };
+            write(&tx, row.id, &row.document()).await?;
+            last = Some(MessageId::from_i64(row.id));
+        }
+        tx.commit().await?;
+        Ok(last)
+    }
+
+    /// How many messages there are (the size of a rebuild).
+    async fn count_messages(&self) -> Result<u64> {
+        let c = self.client().await?;
+        let n: i64 = c.query_one(s::COUNT_MESSAGES, &[]).await?.try_get(0)?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+}
+
+/// Index a message just inserted (inside the transaction that inserted it).
+pub(super) async fn index_new<C: GenericClient>(c: &C, m: &NewMessage) -> Result<()> {
+    write(c, m.id.as_i64(), &s::new_message_document(m)).await
+}
+
+/// Index a stored message again (after an edit, inside the same transaction).
+pub(super) async fn reindex<C: GenericClient>(c: &C, m: &MessageRecord) -> Result<()> {
+    write(c, m.id.as_i64(), &s::message_document(m)).await
+}
+
+/// Index bulk-loaded messages (inside the transaction that inserted them).
+pub(super) async fn index_seed<C: GenericClient>(c: &C, messages: &[SeedMessage]) -> Result<()> {
+    let ids: Vec<i64> = messages.iter().map(|m| m.id.as_i64()).collect();
+    let docs: Vec<String> = messages
+        .iter()
+        .map(|m| s::pg_tsvector(&s::seed_document(m)))
+        .collect();
+    let st = c.prepare_cached(s::PG_INDEX_MANY).await?;
+    c.execute(&st, &[&ids, &docs]).await?;
+    Ok(())
+}
+
+async fn write<C: GenericClient>(c: &C, id: i64, d: &Document) -> Result<()> {
+    let st = c.prepare_cached(s::PG_INDEX).await?;
+    c.execute(&st, &[&id, &s::pg_tsvector(d)]).await?;
+    Ok(())
+}

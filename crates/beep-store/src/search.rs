@@ -1,0 +1,433 @@
+//! Message search: the query form, the trait, and the full-text expressions of
+//! both engines.
+//!
+//! The index is kept by the message writes themselves, in the same transaction
+//! (SQLite: the FTS5 table `message_search`, rows keyed by message id, deleted
+//! by a trigger, so cascades from channel and guild deletes reach it too;
+//! PostgreSQL: a `tsvector` row in `message_search` with a GIN index, deleted
+//! by its foreign key). What goes in is [`beep_search::Document`]: the same
+//! analyzer for both backends, so both find the same messages.
+//!
+//! Every filter, the scope included, is a token of the document (see
+//! `beep_search::document`), so a search and its count are answered by the
+//! full-text engine alone; only `pinned` (which changes without an edit) reads
+//! the message rows.
+
+use async_trait::async_trait;
+
+use beep_search::{Document, Has, MessageFields, Query, Term};
+use beep_types::{ChannelId, GuildId, MessageId, UserId};
+
+use crate::Result;
+use crate::messages::{MessageRecord, NewMessage};
+
+/// Where to search.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SearchScope {
+    /// Every channel of a guild.
+    Guild(GuildId),
+    /// These channels (of any guilds, or private ones).
+    Channels(Vec<ChannelId>),
+}
+
+/// The order of results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SearchOrder {
+    Newest,
+    Oldest,
+    MostRelevant,
+    LeastRelevant,
+}
+
+/// A message search.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MessageSearch {
+    pub scope: SearchScope,
+    /// The parsed `content`; may be empty.
+    pub query: Query,
+    /// Any of these authors (none: any author).
+    pub authors: Vec<UserId>,
+    /// Mentioning any of these users.
+    pub mentions: Vec<UserId>,
+    /// Having every one of these.
+    pub has: Vec<Has>,
+    /// Ids strictly above / below.
+    pub min_id: Option<MessageId>,
+    pub max_id: Option<MessageId>,
+    pub pinned: Option<bool>,
+    pub order: SearchOrder,
+    pub offset: u32,
+    pub limit: u32,
+}
+
+/// A page of results.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchPage {
+    /// How many messages match in all.
+    pub total: u64,
+    /// The page, in the order asked.
+    pub messages: Vec<MessageRecord>,
+}
+
+/// The search index.
+#[async_trait]
+pub trait SearchStore: Send + Sync {
+    /// The messages matching `s` (their number, and the page asked for).
+    async fn search_messages(&self, s: &MessageSearch) -> Result<SearchPage>;
+    /// Empty the index (the first step of a rebuild).
+    async fn clear_search_index(&self) -> Result<()>;
+    /// Index again up to `limit` messages with ids above `after`, oldest first,
+    /// in one transaction; returns the last id done, `None` when there were no
+    /// more.
+    async fn reindex_messages(
+        &self,
+        after: Option<MessageId>,
+        limit: u32,
+    ) -> Result<Option<MessageId>>;
+    /// How many messages there are (the size of a rebuild).
+    async fn count_messages(&self) -> Result<u64>;
+}
+
+/// The index document of a new message.
+pub(crate) fn new_message_document(m: &NewMessage) -> Document {
+    let mentions: Vec<i64> = m.mention_users.iter().map(|u| u.as_i64()).collect();
+    Document::of_message(&MessageFields {
+        guild_id: m.guild_id.map(GuildId::as_i64),
+        channel_id: m.channel_id.as_i64(),
+        author_id: m.author_id.as_i64(),
+        mention_users: &mentions,
+        content: &m.content,
+        embeds: &m.embeds,
+        attachments: &m.attachments,
+    })
+}
+
+/// The index document of a stored message.
+pub(crate) fn message_document(m: &MessageRecord) -> Document {
+    let mentions: Vec<i64> = m.mention_users.iter().map(|u| u.as_i64()).collect();
+    Document::of_message(&MessageFields {
+        guild_id: m.guild_id.map(GuildId::as_i64),
+        channel_id: m.channel_id.as_i64(),
+        author_id: m.author_id.as_i64(),
+        mention_users: &mentions,
+        content: &m.content,
+        embeds: &m.embeds,
+        attachments: &m.attachments,
+    })
+}
+
+/// The index document of a bulk-loaded message (plain text, no mentions).
+pub(crate) fn seed_document(m: &crate::bulk::SeedMessage) -> Document {
+    Document::of_message(&MessageFields {
+        guild_id: m.guild_id.map(GuildId::as_i64),
+        channel_id: m.channel_id.as_i64(),
+        author_id: m.author_id.as_i64(),
+        mention_users: &[],
+        content: &m.content,
+        embeds: "[]",
+        attachments: "[]",
+    })
+}
+
+/// The meta tokens every result must have, as groups of alternatives.
+fn meta_groups(s: &MessageSearch) -> Vec<Vec<String>> {
+    use beep_search::document::{author_token, channel_token, guild_token, mention_token};
+    let mut groups = Vec::new();
+    match &s.scope {
+        SearchScope::Guild(g) => groups.push(vec![guild_token(g.as_i64())]),
+        SearchScope::Channels(list) => {
+            groups.push(list.iter().map(|c| channel_token(c.as_i64())).collect());
+        }
+    }
+    if !s.authors.is_empty() {
+        groups.push(s.authors.iter().map(|a| author_token(a.as_i64())).collect());
+    }
+    if !s.mentions.is_empty() {
+        groups.push(
+            s.mentions
+                .iter()
+                .map(|u| mention_token(u.as_i64()))
+                .collect(),
+        );
+    }
+    for h in &s.has {
+        groups.push(vec![h.token()]);
+    }
+    groups
+}
+
+/// An FTS5 string: tokens never hold `"`, but quote it the FTS5 way anyway.
+fn fts5_string(tokens: &[&str]) -> String {
+    format!("\"{}\"", tokens.join(" ").replace('"', "\"\""))
+}
+
+/// The FTS5 `MATCH` expression of a search (columns `plain`, `english`,
+/// `french`, `meta`).
+pub(crate) fn fts5_match(s: &MessageSearch) -> String {
+    let mut parts: Vec<String> = meta_groups(s)
+        .into_iter()
+        .map(|alts| {
+            let alts: Vec<String> = alts.iter().map(|t| fts5_string(&[t])).collect();
+            format!("meta : ({})", alts.join(" OR "))
+        })
+        .collect();
+    for term in &s.query.terms {
+        parts.push(fts5_term(term));
+    }
+    parts.join(" AND ")
+}
+
+fn fts5_term(term: &Term) -> String {
+    if term.prefix {
+        let plain: Vec<&str> = term.tokens.iter().map(|t| t.plain.as_str()).collect();
+        return format!("plain : {} *", fts5_string(&plain));
+    }
+    let en: Vec<&str> = term.tokens.iter().map(|t| t.english.as_str()).collect();
+    let fr: Vec<&str> = term.tokens.iter().map(|t| t.french.as_str()).collect();
+    if en == fr {
+        // One phrase over both columns reads its posting list once, not twice.
+        return format!("{{english french}} : {}", fts5_string(&en));
+    }
+    format!(
+        "(english : {} OR french : {})",
+        fts5_string(&en),
+        fts5_string(&fr)
+    )
+}
+
+/// The lexeme prefix of each column in the PostgreSQL `tsvector`.
+const PG_COLUMNS: [&str; 4] = ["p.", "e.", "f.", "x."];
+
+/// A quoted `tsvector`/`tsquery` lexeme.
+fn pg_lexeme(column: usize, token: &str) -> String {
+    let text = format!("{}{}", PG_COLUMNS[column], token);
+    format!("'{}'", text.replace('\\', "\\\\").replace('\'', "''"))
+}
+
+/// The `tsvector` literal of a document: every column's tokens with their
+/// lexeme prefix and positions (positions above 16383 share the last one, as
+/// PostgreSQL keeps them).
+pub(crate) fn pg_tsvector(d: &Document) -> String {
+    let mut lexemes: std::collections::BTreeMap<String, Vec<usize>> = Default::default();
+    for (column, text) in d.columns().into_iter().enumerate() {
+        for (i, token) in text.split(' ').filter(|t| !t.is_empty()).enumerate() {
+            let positions = lexemes.entry(pg_lexeme(column, token)).or_default();
+            let pos = (i + 1).min(16383);
+            if positions.last() != Some(&pos) {
+                positions.push(pos);
+            }
+        }
+    }
+    let mut out = String::new();
+    for (lexeme, positions) in lexemes {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(&lexeme);
+        out.push(':');
+        let list: Vec<String> = positions.iter().map(|p| p.to_string()).collect();
+        out.push_str(&list.join(","));
+    }
+    out
+}
+
+/// The `tsquery` text of a search.
+pub(crate) fn pg_tsquery(s: &MessageSearch) -> String {
+    let mut parts: Vec<String> = meta_groups(s)
+        .into_iter()
+        .map(|alts| {
+            let alts: Vec<String> = alts.iter().map(|t| pg_lexeme(3, t)).collect();
+            format!("({})", alts.join(" | "))
+        })
+        .collect();
+    for term in &s.query.terms {
+        parts.push(pg_term(term));
+    }
+    parts.join(" & ")
+}
+
+fn pg_term(term: &Term) -> String {
+    let phrase = |column: usize, pick: &dyn Fn(&beep_search::QueryToken) -> &str| {
+        let n = term.tokens.len();
+        let lexemes: Vec<String> = term
+            .tokens
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                let l = pg_lexeme(column, pick(t));
+                if term.prefix && i + 1 == n {
+                    format!("{l}:*")
+                } else {
+                    l
+                }
+            })
+            .collect();
+        format!("({})", lexemes.join(" <-> "))
+    };
+    if term.prefix {
+        return phrase(0, &|t| &t.plain);
+    }
+    format!(
+        "({} | {})",
+        phrase(1, &|t| &t.english),
+        phrase(2, &|t| &t.french)
+    )
+}
+
+// SQL text.
+
+pub(crate) const SQLITE_INDEX: &str = "INSERT INTO message_search \
+     (rowid, plain, english, french, meta) VALUES ($1, $2, $3, $4, $5)";
+pub(crate) const SQLITE_UNINDEX: &str = "DELETE FROM message_search WHERE rowid = $1";
+pub(crate) const SQLITE_CLEAR: &str =
+    "INSERT INTO message_search (message_search) VALUES ('delete-all')";
+pub(crate) const PG_INDEX: &str = "INSERT INTO message_search (message_id, doc) \
+     VALUES ($1, CAST($2 AS TEXT)::tsvector) \
+     ON CONFLICT (message_id) DO UPDATE SET doc = excluded.doc";
+pub(crate) const PG_INDEX_MANY: &str = "INSERT INTO message_search (message_id, doc) \
+     SELECT id, CAST(d AS tsvector) FROM UNNEST($1::BIGINT[], $2::TEXT[]) AS t (id, d) \
+     ON CONFLICT (message_id) DO UPDATE SET doc = excluded.doc";
+pub(crate) const PG_CLEAR: &str = "TRUNCATE message_search";
+pub(crate) const COUNT_MESSAGES: &str = "SELECT COUNT(*) FROM messages";
+/// A batch of a rebuild, oldest first.
+pub(crate) const MESSAGES_AFTER: &str = "SELECT id, channel_id, guild_id, author_id, \
+     mention_users, content, embeds, attachments FROM messages WHERE id > $1 ORDER BY id LIMIT $2";
+
+/// A row of [`MESSAGES_AFTER`], as plain values.
+pub(crate) struct IndexRow {
+    pub id: i64,
+    pub channel_id: i64,
+    pub guild_id: Option<i64>,
+    pub author_id: i64,
+    pub mention_users: String,
+    pub content: String,
+    pub embeds: String,
+    pub attachments: String,
+}
+
+impl IndexRow {
+    /// Its index document.
+    pub(crate) fn document(&self) -> Document {
+        let mentions: Vec<i64> = crate::messages::id_list::<UserId>(&self.mention_users)
+            .iter()
+            .map(|u| u.as_i64())
+            .collect();
+        Document::of_message(&MessageFields {
+            guild_id: self.guild_id,
+            channel_id: self.channel_id,
+            author_id: self.author_id,
+            mention_users: &mentions,
+            content: &self.content,
+            embeds: &self.embeds,
+            attachments: &self.attachments,
+        })
+    }
+}
+
+/// The `WHERE` clause of a SQLite search after the `MATCH`: id bounds as
+/// `$2`, `$3`, the pinned filter, which reads the message rows.
+pub(crate) fn sqlite_filters(pinned: Option<bool>) -> &'static str {
+    match pinned {
+        None => "rowid > $2 AND rowid < $3",
+        Some(true) => {
+            "rowid > $2 AND rowid < $3 AND rowid IN \
+             (SELECT id FROM messages WHERE pinned_at IS NOT NULL)"
+        }
+        Some(false) => {
+            "rowid > $2 AND rowid < $3 AND rowid NOT IN \
+             (SELECT id FROM messages WHERE pinned_at IS NOT NULL)"
+        }
+    }
+}
+
+/// The same for PostgreSQL, on `message_search s`.
+pub(crate) fn pg_filters(pinned: Option<bool>) -> &'static str {
+    match pinned {
+        None => "s.message_id > $2 AND s.message_id < $3",
+        Some(true) => {
+            "s.message_id > $2 AND s.message_id < $3 AND EXISTS (SELECT 1 FROM messages m \
+             WHERE m.id = s.message_id AND m.pinned_at IS NOT NULL)"
+        }
+        Some(false) => {
+            "s.message_id > $2 AND s.message_id < $3 AND NOT EXISTS (SELECT 1 FROM messages m \
+             WHERE m.id = s.message_id AND m.pinned_at IS NOT NULL)"
+        }
+    }
+}
+
+/// The id bounds of a search as an open interval.
+pub(crate) fn id_bounds(s: &MessageSearch) -> (i64, i64) {
+    (
+        s.min_id.map_or(i64::MIN, |m| m.as_i64()),
+        s.max_id.map_or(i64::MAX, |m| m.as_i64()),
+    )
+}
+
+/// Whether the search can match nothing (no channel in scope).
+pub(crate) fn is_void(s: &MessageSearch) -> bool {
+    matches!(&s.scope, SearchScope::Channels(list) if list.is_empty())
+}
+
+/// Put fetched messages in the order of `ids`.
+pub(crate) fn in_order(ids: &[i64], mut found: Vec<MessageRecord>) -> Vec<MessageRecord> {
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        if let Some(i) = found.iter().position(|m| m.id.as_i64() == *id) {
+            out.push(found.swap_remove(i));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn search(content: &str) -> MessageSearch {
+        MessageSearch {
+            scope: SearchScope::Guild(GuildId::from_i64(1)),
+            query: Query::parse(content),
+            authors: vec![UserId::from_i64(2), UserId::from_i64(3)],
+            mentions: vec![],
+            has: vec![Has::Link],
+            min_id: None,
+            max_id: None,
+            pinned: None,
+            order: SearchOrder::Newest,
+            offset: 0,
+            limit: 25,
+        }
+    }
+
+    #[test]
+    fn fts5_expressions_quote_everything() {
+        assert_eq!(
+            fts5_match(&search(r#"Running "big cat" conf*"#)),
+            "meta : (\"g1\") AND meta : (\"a2\" OR \"a3\") AND meta : (\"hlink\") AND \
+             (english : \"run\" OR french : \"running\") AND \
+             {english french} : \"big cat\" AND plain : \"conf\" *"
+        );
+    }
+
+    #[test]
+    fn tsqueries_quote_everything() {
+        assert_eq!(
+            pg_tsquery(&search("big conf*")),
+            "('x.g1') & ('x.a2' | 'x.a3') & ('x.hlink') & (('e.big') | ('f.big')) & ('p.conf':*)"
+        );
+    }
+
+    #[test]
+    fn tsvectors_keep_positions() {
+        let d = Document {
+            plain: "a b a".into(),
+            english: "a b a".into(),
+            french: "a b a".into(),
+            meta: "g1".into(),
+        };
+        assert_eq!(
+            pg_tsvector(&d),
+            "'e.a':1,3 'e.b':2 'f.a':1,3 'f.b':2 'p.a':1,3 'p.b':2 'x.g1':1"
+        );
+    }
+}
