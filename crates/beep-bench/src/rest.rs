@@ -64,15 +64,7 @@ impl Rest {
         let _ = self
             .call(reqwest::Method::POST, "/auth/register", None, Some(&reg))
             .await;
-        let login = json!({"login": username, "password": password});
-        let v = self
-            .call(reqwest::Method::POST, "/auth/login", None, Some(&login))
-            .await?;
-        let token = v["token"]
-            .as_str()
-            .context("login returned no token")?
-            .to_string();
-        Ok(Account { token })
+        self.login(username, password).await
     }
 
     /// Log in an existing account.

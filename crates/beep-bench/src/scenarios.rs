@@ -354,6 +354,17 @@ pub async fn sessions(o: &Opts, count: usize, server_pid: Option<u32>) -> anyhow
     Ok(r)
 }
 
+/// The report of a `hammer` run of requests: rate, median and 99th percentile
+/// latency, errors.
+fn requests_report(scenario: &str, n: u64, errors: u64, h: &Histogram<u64>, secs: f64) -> Report {
+    let mut r = Report::new(scenario);
+    r.add("req_per_s", (n as f64 / secs).round())
+        .add("p50_ms", ms(h, 0.5))
+        .add("p99_ms", ms(h, 0.99))
+        .add("errors", errors);
+    r
+}
+
 /// Run `f` from `concurrency` tasks until the deadline; returns (requests, errors, histogram).
 async fn hammer<F, Fut>(o: &Opts, f: F) -> anyhow::Result<(u64, u64, Histogram<u64>, f64)>
 where
@@ -434,12 +445,7 @@ pub async fn history(
         }
     })
     .await?;
-    let mut r = Report::new("history");
-    r.add("req_per_s", (n as f64 / secs).round())
-        .add("p50_ms", ms(&h, 0.5))
-        .add("p99_ms", ms(&h, 0.99))
-        .add("errors", errors);
-    Ok(r)
+    Ok(requests_report("history", n, errors, &h, secs))
 }
 
 /// `history` over a seeded corpus: the seed's owner reads the newest 50 of
@@ -466,12 +472,8 @@ async fn history_seeded(o: &Opts, rest: &Rest, seed: &Seed) -> anyhow::Result<Re
         }
     })
     .await?;
-    let mut r = Report::new("history");
-    r.add("req_per_s", (n as f64 / secs).round())
-        .add("p50_ms", ms(&h, 0.5))
-        .add("p99_ms", ms(&h, 0.99))
-        .add("errors", errors)
-        .add("stored_messages", seed.messages);
+    let mut r = requests_report("history", n, errors, &h, secs);
+    r.add("stored_messages", seed.messages);
     Ok(r)
 }
 
@@ -512,12 +514,7 @@ pub async fn search(o: &Opts, messages: usize) -> anyhow::Result<Report> {
         }
     })
     .await?;
-    let mut r = Report::new("search");
-    r.add("req_per_s", (n as f64 / secs).round())
-        .add("p50_ms", ms(&h, 0.5))
-        .add("p99_ms", ms(&h, 0.99))
-        .add("errors", errors);
-    Ok(r)
+    Ok(requests_report("search", n, errors, &h, secs))
 }
 
 /// `search` over a seeded corpus: the seed's owner searches its first guild
@@ -571,12 +568,8 @@ async fn search_seeded(o: &Opts, rest: &Rest, seed: &Seed) -> anyhow::Result<Rep
         }
     })
     .await?;
-    let mut r = Report::new("search");
-    r.add("req_per_s", (n as f64 / secs).round())
-        .add("p50_ms", ms(&h, 0.5))
-        .add("p99_ms", ms(&h, 0.99))
-        .add("errors", errors)
-        .add("stored_messages", seed.messages)
+    let mut r = requests_report("search", n, errors, &h, secs);
+    r.add("stored_messages", seed.messages)
         .add("queries", queries.len())
         .add(
             "mean_total_results",

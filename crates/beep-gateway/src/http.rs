@@ -161,7 +161,7 @@ async fn presence_stream(
     check_visible(&gw, me.user_id, user_id).await?;
     let rx = gw.presences().subscribe();
     let first = gw.presences().get(user_id);
-    let stream = presence_events(gw, user_id, first, rx);
+    let stream = presence_events(gw, me.user_id, user_id, first, rx);
     Ok(Sse::new(stream)
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
         .into_response())
@@ -174,8 +174,22 @@ fn sse_event(v: &PresenceView) -> SseEvent {
         .unwrap_or_else(|_| SseEvent::default().comment("unserializable"))
 }
 
+/// How often an open stream re-checks that its watcher may still see the user
+/// (besides at every change and every relationship change of either side).
+const STREAM_RECHECK: Duration = Duration::from_secs(30);
+
+/// Whether `me` may still watch `user`; a failed check ends the stream too.
+async fn still_visible(gw: &Gateway, me: UserId, user: UserId) -> bool {
+    gw.hub()
+        .dir
+        .may_see_presence(me, user)
+        .await
+        .unwrap_or(false)
+}
+
 fn presence_events(
     gw: Gateway,
+    me: UserId,
     user: UserId,
     first: PresenceView,
     rx: broadcast::Receiver<Arc<PresenceView>>,
@@ -190,18 +204,34 @@ fn presence_events(
         }
     };
     let start = futures::stream::once(async move { Ok(sse_event(&first)) });
-    let rest = futures::stream::unfold((gw, rx), move |(gw, mut rx)| async move {
+    let mut tick = tokio::time::interval(STREAM_RECHECK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tick.reset();
+    // The stream ends once `me` may no longer see `user` (a block either way,
+    // no shared guild and no friendship left): checked before every event and
+    // every STREAM_RECHECK.
+    let rest = futures::stream::unfold((gw, rx, tick), move |(gw, mut rx, mut tick)| async move {
         loop {
-            match rx.recv().await {
-                Ok(v) if v.user_id == user => return Some((Ok(sse_event(&v)), (gw, rx))),
-                Ok(_) => continue,
-                Err(broadcast::error::RecvError::Lagged(_)) => {
-                    // Missed changes: send the current state instead.
-                    let v = gw.presences().get(user);
-                    return Some((Ok(sse_event(&v)), (gw, rx)));
+            let next = tokio::select! {
+                r = rx.recv() => r,
+                _ = tick.tick() => {
+                    if !still_visible(&gw, me, user).await {
+                        return None;
+                    }
+                    continue;
                 }
+            };
+            let v = match next {
+                Ok(v) if v.user_id == user => v,
+                Ok(_) => continue,
+                // Missed changes: send the current state instead.
+                Err(broadcast::error::RecvError::Lagged(_)) => Arc::new(gw.presences().get(user)),
                 Err(broadcast::error::RecvError::Closed) => return None,
+            };
+            if !still_visible(&gw, me, user).await {
+                return None;
             }
+            return Some((Ok(sse_event(&v)), (gw, rx, tick)));
         }
     });
     futures::StreamExt::take_until(futures::StreamExt::chain(start, rest), Box::pin(drained))

@@ -234,6 +234,70 @@ impl Hub {
         });
     }
 
+    /// After a RELATIONSHIP_* event to `user` about `other`: a new friend's
+    /// presence (no `guild_id`, as Discord sends friends'), or an offline one to
+    /// whichever side no longer may see the other (unfriended or blocked, and no
+    /// shared guild without a block). Only sessions on this node are told; the
+    /// presence EventSource streams about either user re-check who may watch.
+    fn relationship_presence(
+        self: &Arc<Self>,
+        user: UserId,
+        other: UserId,
+        name: &'static str,
+        kind: Option<u64>,
+    ) {
+        const FRIEND: u64 = 1;
+        const BLOCKED: u64 = 2;
+        let hub = self.clone();
+        tokio::spawn(async move {
+            let pairs: Vec<(UserId, UserId, bool)> = match (name, kind) {
+                ("RELATIONSHIP_ADD", Some(FRIEND)) => vec![(user, other, true)],
+                // The blocked side hears nothing of a block: tell it here too.
+                ("RELATIONSHIP_ADD", Some(BLOCKED)) => {
+                    vec![(user, other, false), (other, user, false)]
+                }
+                ("RELATIONSHIP_REMOVE", Some(FRIEND)) => vec![(user, other, false)],
+                _ => Vec::new(),
+            };
+            for (viewer, target, befriended) in pairs {
+                if hub.sessions_of(viewer).is_empty() {
+                    continue;
+                }
+                let visible = match hub.dir.may_see_presence(viewer, target).await {
+                    Ok(v) => v,
+                    Err(err) => {
+                        warn!(user = %viewer, error = %err, "cannot check presence visibility");
+                        continue;
+                    }
+                };
+                let view = hub.presence.get(target);
+                let data = if befriended && visible {
+                    if view.status == protocol::Status::Offline {
+                        continue;
+                    }
+                    crate::presence::update_json(&view)
+                } else if !befriended && !visible {
+                    let mut gone = view.clone();
+                    gone.status = protocol::Status::Offline;
+                    gone.activities = Vec::new();
+                    gone.client_status = json!({});
+                    crate::presence::update_json(&gone)
+                } else {
+                    continue;
+                };
+                let e = Event {
+                    name: "PRESENCE_UPDATE",
+                    data,
+                    audience: Audience::Users(vec![viewer]),
+                    intent: Some(Intents::GUILD_PRESENCES.bits() as u32),
+                };
+                hub.deliver_to_users(&e, &[viewer], None);
+            }
+            hub.presence.nudge(user);
+            hub.presence.nudge(other);
+        });
+    }
+
     /// Of `candidates`, those who blocked `subject` or whom `subject` blocked.
     /// The block lists of users with sessions here are cached; those of others
     /// who are online (on other nodes) are asked for.
@@ -459,6 +523,11 @@ impl Hub {
             for u in users {
                 if self.reg().by_user.contains_key(u) {
                     self.load_blocks(*u);
+                }
+            }
+            if let Some(other) = protocol::id_of(&e.data["id"]).map(UserId) {
+                for u in users {
+                    self.relationship_presence(*u, other, e.name, e.data["type"].as_u64());
                 }
             }
         }

@@ -123,6 +123,12 @@ impl Presences {
         self.changes.subscribe()
     }
 
+    /// Make the EventSource streams about `user` re-check who may watch them
+    /// (they get the current state again if still allowed).
+    pub(crate) fn nudge(&self, user: UserId) {
+        let _ = self.changes.send(Arc::new(self.get(user)));
+    }
+
     /// The presence of `user` as others see it.
     pub fn get(&self, user: UserId) -> PresenceView {
         let st = self.state();
@@ -360,6 +366,16 @@ impl Presences {
     }
 }
 
+/// The `d` of a PRESENCE_UPDATE without `guild_id` (a friend's presence).
+pub(crate) fn update_json(v: &PresenceView) -> Value {
+    json!({
+        "user": {"id": v.user_id},
+        "status": v.status.as_str(),
+        "activities": v.activities,
+        "client_status": v.client_status,
+    })
+}
+
 /// PRESENCE_UPDATE to every guild of the user and to its friends.
 async fn publish_update(hub: &Arc<Hub>, v: &PresenceView) {
     let guilds = match hub.dir.guild_ids(v.user_id).await {
@@ -369,12 +385,7 @@ async fn publish_update(hub: &Arc<Hub>, v: &PresenceView) {
             Vec::new()
         }
     };
-    let base = json!({
-        "user": {"id": v.user_id},
-        "status": v.status.as_str(),
-        "activities": v.activities,
-        "client_status": v.client_status,
-    });
+    let base = update_json(v);
     let intent = Some(Intents::GUILD_PRESENCES.bits() as u32);
     for g in guilds {
         let mut d = base.clone();

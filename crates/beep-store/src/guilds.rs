@@ -852,51 +852,6 @@ pub(crate) fn search_groups(terms: &[SearchTerm]) -> Vec<SearchGroup> {
     groups
 }
 
-/// The groups as an FTS5 query: `("a" AND "b c" NOT "d") OR ("e")`. Every word
-/// is quoted, so nothing a user types is read as FTS5 syntax.
-pub(crate) fn fts5_query(groups: &[SearchGroup]) -> String {
-    let alternatives: Vec<String> = groups
-        .iter()
-        .map(|g| {
-            let all: Vec<String> = g
-                .all
-                .iter()
-                .map(|ws| format!("\"{}\"", ws.join(" ")))
-                .collect();
-            let mut q = all.join(" AND ");
-            for n in &g.none {
-                q = format!("{q} NOT \"{n}\"");
-            }
-            format!("({q})")
-        })
-        .collect();
-    alternatives.join(" OR ")
-}
-
-/// The groups as PostgreSQL web-search text (`websearch_to_tsquery`), rebuilt
-/// from the parsed terms so both backends read a query the same way.
-pub(crate) fn websearch_text(groups: &[SearchGroup]) -> String {
-    let alternatives: Vec<String> = groups
-        .iter()
-        .map(|g| {
-            let mut parts: Vec<String> = g
-                .all
-                .iter()
-                .map(|ws| {
-                    if ws.len() == 1 {
-                        ws[0].clone()
-                    } else {
-                        format!("\"{}\"", ws.join(" "))
-                    }
-                })
-                .collect();
-            parts.extend(g.none.iter().map(|n| format!("-{n}")));
-            parts.join(" ")
-        })
-        .collect();
-    alternatives.join(" or ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -924,24 +879,7 @@ mod tests {
     }
 
     #[test]
-    fn fts5_query_quotes_everything() {
-        let g = search_groups(&search_terms(r#"rust "game dev" or music -spam"#));
-        assert_eq!(
-            fts5_query(&g),
-            r#"("rust" AND "game dev") OR ("music" NOT "spam")"#
-        );
-        let g = search_groups(&search_terms("NEAR(a b)"));
-        assert_eq!(fts5_query(&g), r#"("near" AND "a" AND "b")"#);
-        assert_eq!(
-            fts5_query(&search_groups(&search_terms("or x"))),
-            r#"("x")"#
-        );
-    }
-
-    #[test]
-    fn websearch_text_rebuilds_the_groups() {
-        let g = search_groups(&search_terms(r#"rust "game dev" or music -spam"#));
-        assert_eq!(websearch_text(&g), r#"rust "game dev" or music -spam"#);
+    fn groups_need_a_positive_term() {
         assert!(search_groups(&search_terms("-spam")).is_empty());
         assert!(search_groups(&search_terms("or")).is_empty());
     }

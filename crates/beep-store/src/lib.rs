@@ -14,6 +14,7 @@ use beep_types::{SessionId, UserId};
 
 pub mod bulk;
 pub mod conformance;
+mod discovery;
 pub mod files;
 pub mod guilds;
 pub mod messages;

@@ -75,6 +75,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "0009_file_lifecycle",
         sql: include_str!("../migrations/sqlite/0009_file_lifecycle.sql"),
     },
+    Migration {
+        version: 10,
+        name: "0010_search_directory",
+        sql: include_str!("../migrations/sqlite/0010_search_directory.sql"),
+    },
 ];
 
 /// The PostgreSQL migrations, in order. Same versions and names as [`SQLITE`].
@@ -123,6 +128,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 9,
         name: "0009_file_lifecycle",
         sql: include_str!("../migrations/postgres/0009_file_lifecycle.sql"),
+    },
+    Migration {
+        version: 10,
+        name: "0010_search_directory",
+        sql: include_str!("../migrations/postgres/0010_search_directory.sql"),
     },
 ];
 

@@ -86,6 +86,9 @@ pub trait SearchStore: Send + Sync {
     ) -> Result<Option<MessageId>>;
     /// How many messages there are (the size of a rebuild).
     async fn count_messages(&self) -> Result<u64>;
+    /// Rebuild the discovery index (the analyzed names and descriptions of
+    /// every guild) in one transaction; returns how many guilds it holds.
+    async fn reindex_guilds(&self) -> Result<u64>;
 }
 
 /// The index document of a new message.

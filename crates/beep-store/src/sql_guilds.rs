@@ -128,28 +128,29 @@ pub(crate) const DISCOVER_ALL: &str = concat!(
      FROM guilds g WHERE g.public = TRUE ORDER BY member_count DESC, g.id LIMIT $1 OFFSET $2"
 );
 pub(crate) const DISCOVER_ALL_COUNT: &str = "SELECT COUNT(*) FROM guilds WHERE public = TRUE";
-/// SQLite: FTS5 over name (weighted 10) and description (weighted 1).
+/// SQLite: bm25 over the four columns, the name weighted 10, the description 1.
 pub(crate) const SQLITE_DISCOVER: &str = concat!(
     "SELECT ",
     g_guild_columns!(),
     ", (SELECT COUNT(*) FROM members m WHERE m.guild_id = g.id) AS member_count \
-     FROM guilds_fts JOIN guilds g ON g.id = guilds_fts.rowid \
-     WHERE guilds_fts MATCH $1 AND g.public = TRUE \
-     ORDER BY bm25(guilds_fts, 10.0, 1.0), member_count DESC, g.id LIMIT $2 OFFSET $3"
+     FROM guild_search JOIN guilds g ON g.id = guild_search.rowid \
+     WHERE guild_search MATCH $1 AND g.public = TRUE \
+     ORDER BY bm25(guild_search, 10.0, 10.0, 1.0, 1.0), member_count DESC, g.id \
+     LIMIT $2 OFFSET $3"
 );
-pub(crate) const SQLITE_DISCOVER_COUNT: &str = "SELECT COUNT(*) FROM guilds_fts \
-     JOIN guilds g ON g.id = guilds_fts.rowid WHERE guilds_fts MATCH $1 AND g.public = TRUE";
-/// PostgreSQL: the generated `search` tsvector (name weighted A, description B).
+pub(crate) const SQLITE_DISCOVER_COUNT: &str = "SELECT COUNT(*) FROM guild_search \
+     JOIN guilds g ON g.id = guild_search.rowid WHERE guild_search MATCH $1 AND g.public = TRUE";
+/// PostgreSQL: `ts_rank` over the `discovery` tsvector (name A, description B).
 pub(crate) const PG_DISCOVER: &str = concat!(
     "SELECT ",
     g_guild_columns!(),
     ", (SELECT COUNT(*) FROM members m WHERE m.guild_id = g.id) AS member_count \
-     FROM guilds g, websearch_to_tsquery('simple', $1) q \
-     WHERE g.public = TRUE AND g.search @@ q \
-     ORDER BY ts_rank(g.search, q) DESC, member_count DESC, g.id LIMIT $2 OFFSET $3"
+     FROM guilds g, (SELECT CAST($1 AS TEXT)::tsquery AS q) q \
+     WHERE g.public = TRUE AND g.discovery @@ q.q \
+     ORDER BY ts_rank(g.discovery, q.q) DESC, member_count DESC, g.id LIMIT $2 OFFSET $3"
 );
 pub(crate) const PG_DISCOVER_COUNT: &str = "SELECT COUNT(*) FROM guilds g \
-     WHERE g.public = TRUE AND g.search @@ websearch_to_tsquery('simple', $1)";
+     WHERE g.public = TRUE AND g.discovery @@ CAST($1 AS TEXT)::tsquery";
 
 /// PostgreSQL: serialize writes that check a user's guild counts.
 pub(crate) const PG_LOCK_USER: &str = "SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE";

@@ -116,28 +116,8 @@ pub enum AdminCommand {
     /// their text channels, in large batches; then a seed file for
     /// `beep-bench --seed`.
     Seed {
-        #[arg(long, default_value_t = 1)]
-        guilds: usize,
-        /// Accounts; every one is a member of every guild (guild g is owned by account g mod M).
-        #[arg(long, default_value_t = 100)]
-        members: usize,
-        /// Messages in all, spread round-robin over the text channels.
-        #[arg(long, default_value_t = 100_000)]
-        messages: u64,
-        /// Text channels per guild.
-        #[arg(long, default_value_t = 1)]
-        channels: usize,
-        #[arg(long, default_value = "bench passphrase 42")]
-        password: String,
-        /// Usernames are `<prefix>_u<i>`.
-        #[arg(long, default_value = "seed")]
-        prefix: String,
-        /// Seed of the random generator (same seed, same corpus).
-        #[arg(long, default_value_t = 42)]
-        rng_seed: u64,
-        /// Messages per write transaction.
-        #[arg(long, default_value_t = 50_000)]
-        batch: usize,
+        #[command(flatten)]
+        plan: crate::seed::SeedPlan,
         /// Where to write the seed file (default <data-dir>/seed.json).
         #[arg(long)]
         out: Option<PathBuf>,
@@ -332,28 +312,8 @@ async fn admin(global: &GlobalArgs, cmd: AdminCommand) -> anyhow::Result<()> {
             println!("indexed {n} messages");
             Ok(())
         }
-        AdminCommand::Seed {
-            guilds,
-            members,
-            messages,
-            channels,
-            password,
-            prefix,
-            rng_seed,
-            batch,
-            out,
-        } => {
-            let plan = crate::seed::SeedPlan {
-                guilds,
-                members,
-                messages,
-                channels,
-                password,
-                prefix,
-                rng_seed,
-                batch,
-                out: out.unwrap_or_else(|| c.data_dir.join("seed.json")),
-            };
+        AdminCommand::Seed { mut plan, out } => {
+            plan.out = out.unwrap_or_else(|| c.data_dir.join("seed.json"));
             crate::seed::run(&services, server::core_config(&c).password_hash, &plan).await
         }
     };

@@ -1,5 +1,7 @@
 //! `beep admin reindex`: rebuild the message search index from the messages,
-//! in batches (one transaction each), with a progress bar on standard error.
+//! in batches (one transaction each), with a progress bar on standard error,
+//! then the discovery index of guild names and descriptions (one transaction;
+//! the store also fills in missing guild entries whenever it opens).
 //!
 //! The index is emptied first, so searches made while it runs miss messages
 //! not yet done; messages sent meanwhile are indexed by their own write as
@@ -43,5 +45,10 @@ pub async fn run(store: &DynStore, batch: u32) -> anyhow::Result<u64> {
         after = Some(last);
     }
     pb.finish();
+    let guilds = store
+        .reindex_guilds()
+        .await
+        .context("indexing guild names")?;
+    eprintln!("reindex: {guilds} guilds in the discovery index");
     Ok(done)
 }

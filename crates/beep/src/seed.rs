@@ -35,17 +35,34 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
-/// What to generate.
-#[derive(Debug, Clone)]
+/// What to generate (also the arguments of `beep admin seed`, but for `out`).
+#[derive(Debug, Clone, clap::Args)]
 pub struct SeedPlan {
+    #[arg(long, default_value_t = 1)]
     pub guilds: usize,
+    /// Accounts; every one is a member of every guild (guild g is owned by account g mod M).
+    #[arg(long, default_value_t = 100)]
     pub members: usize,
+    /// Messages in all, spread round-robin over the text channels.
+    #[arg(long, default_value_t = 100_000)]
     pub messages: u64,
+    /// Text channels per guild.
+    #[arg(long, default_value_t = 1)]
     pub channels: usize,
+    #[arg(long, default_value = "bench passphrase 42")]
     pub password: String,
+    /// Usernames are `<prefix>_u<i>`.
+    #[arg(long, default_value = "seed")]
     pub prefix: String,
+    /// Seed of the random generator (same seed, same corpus).
+    #[arg(long, default_value_t = 42)]
     pub rng_seed: u64,
+    /// Messages per write transaction.
+    #[arg(long, default_value_t = 50_000)]
     pub batch: usize,
+    /// Where the seed file goes (the command line's `--out`, by default
+    /// `<data-dir>/seed.json`).
+    #[arg(skip)]
     pub out: PathBuf,
 }
 

@@ -121,7 +121,30 @@ impl Messages {
             .many(&records, me.user_id, ReactionScope::Range)
             .await?;
         self.receipts(&access, &mut list).await?;
+        if self.blanks_content(me, &access).await? {
+            for m in &mut list {
+                blank_content(m, me);
+            }
+        }
         Ok(list)
+    }
+
+    /// Whether `me` reads this channel's messages without their content, as on
+    /// Discord's REST API: a bot whose application lacks the MESSAGE_CONTENT
+    /// intent flags, in a guild channel (DMs keep it). A bot without an
+    /// application (`beep admin create-bot`) keeps it.
+    async fn blanks_content(&self, me: &Principal, access: &Access) -> Result<bool> {
+        if !me.bot || access.guild_id().is_none() {
+            return Ok(false);
+        }
+        let app = self
+            .store
+            .application(beep_types::ApplicationId(me.user_id.0))
+            .await?;
+        Ok(app.is_some_and(|a| {
+            !crate::applications::privileged_intents(u64::try_from(a.flags).unwrap_or(0))
+                .contains(beep_types::Intents::MESSAGE_CONTENT)
+        }))
     }
 
     /// Fill the receipts of messages of a private channel (see
@@ -159,9 +182,24 @@ impl Messages {
         let m = self.message_in(&access, id).await?;
         let mut one = [self.render.one(&m, me.user_id, ReactionScope::Each).await?];
         self.receipts(&access, &mut one).await?;
-        let [m] = one;
+        let [mut m] = one;
+        if self.blanks_content(me, &access).await? {
+            blank_content(&mut m, me);
+        }
         Ok(m)
     }
+}
+
+/// Empty what MESSAGE_CONTENT guards (content, embeds, attachments,
+/// components), except in `me`'s own messages and those mentioning `me`.
+fn blank_content(m: &mut Message, me: &Principal) {
+    if m.author.id == me.user_id || m.mentions.iter().any(|u| u.user.id == me.user_id) {
+        return;
+    }
+    m.content.clear();
+    m.embeds.clear();
+    m.attachments.clear();
+    m.components.clear();
 }
 
 #[cfg(test)]

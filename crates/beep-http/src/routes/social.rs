@@ -197,11 +197,7 @@ pub async fn pin(
     me: Authenticated,
     Path(channel): Path<ChannelId>,
 ) -> Result<StatusCode> {
-    app.services
-        .social
-        .pin_private_channel(me.user_id, channel, true)
-        .await?;
-    Ok(StatusCode::NO_CONTENT)
+    set_pin(&app, &me, channel, true).await
 }
 
 /// `DELETE /users/@me/channels/{channel_id}/pin` — unpin a conversation.
@@ -213,9 +209,19 @@ pub async fn unpin(
     me: Authenticated,
     Path(channel): Path<ChannelId>,
 ) -> Result<StatusCode> {
+    set_pin(&app, &me, channel, false).await
+}
+
+/// Pin or unpin `channel` in `me`'s list: 204.
+async fn set_pin(
+    app: &AppState,
+    me: &Authenticated,
+    channel: ChannelId,
+    pinned: bool,
+) -> Result<StatusCode> {
     app.services
         .social
-        .pin_private_channel(me.user_id, channel, false)
+        .pin_private_channel(me.user_id, channel, pinned)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

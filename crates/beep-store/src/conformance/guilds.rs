@@ -603,6 +603,89 @@ pub async fn guilds_discovery_search(store: DynStore) {
     );
 }
 
+/// Discovery reads guild names and descriptions with the search analyzer:
+/// case and diacritics folded, English and French stems, CJK text; a rename
+/// re-indexes in the same write.
+pub async fn guilds_discovery_analyzer(store: DynStore) {
+    let owner = user(&store, 1, "owner").await;
+    let make = |id: i64, name: &'static str, description: Option<&'static str>| {
+        let store = store.clone();
+        async move {
+            let mut g = new_guild(id, owner, name);
+            g.description = description.map(str::to_owned);
+            g.public = true;
+            ok(
+                store.create_guild(&g, &everyone(id), &[], &NO_LIMITS).await,
+                "create",
+            )
+            .unwrap_or_else(|r| panic!("refused: {r:?}"));
+        }
+    };
+    make(100, "Café Crème", Some("Coffee lovers")).await;
+    make(200, "Running Club", Some("We run every morning")).await;
+    make(300, "Les Élèves", Some("Entraide entre étudiants")).await;
+    make(400, "東京ゲーム部", Some("ゲームの話")).await;
+    make(500, "Plain", Some("Nothing about cafés here, only running")).await;
+
+    let ids = |r: &crate::DiscoveryResults| {
+        r.guilds
+            .iter()
+            .map(|d| d.guild.id.as_i64())
+            .collect::<Vec<_>>()
+    };
+    let find = |q: &'static str| {
+        let store = store.clone();
+        async move { ok(store.discover_guilds(q, 10, 0).await, q) }
+    };
+    assert_eq!(
+        ids(&find("cafe").await),
+        vec![100, 500],
+        "folded, name first"
+    );
+    assert_eq!(ids(&find("CAFÉ creme").await), vec![100]);
+    assert_eq!(ids(&find("runs").await), vec![200, 500], "English stems");
+    assert_eq!(ids(&find("eleve").await), vec![300], "French stems, folded");
+    assert_eq!(ids(&find("étudiant").await), vec![300]);
+    assert_eq!(ids(&find("東京").await), vec![400], "CJK bigrams");
+    assert_eq!(ids(&find("ゲーム").await), vec![400]);
+    assert_eq!(
+        ids(&find("東").await),
+        vec![400],
+        "one CJK character is a prefix"
+    );
+    assert_eq!(ids(&find("京都").await), Vec::<i64>::new());
+    assert_eq!(ids(&find("cafe -coffee").await), vec![500]);
+
+    let rename = GuildPatch {
+        name: Some("Théâtre".into()),
+        ..GuildPatch::default()
+    };
+    ok(
+        store
+            .update_guild(GuildId::from_i64(100), &rename, &[])
+            .await,
+        "rename",
+    )
+    .unwrap_or_else(|r| panic!("refused: {r:?}"));
+    assert_eq!(ids(&find("theatre").await), vec![100]);
+    assert_eq!(
+        ids(&find("creme").await),
+        Vec::<i64>::new(),
+        "old name gone"
+    );
+    assert_eq!(ids(&find("coffee").await), vec![100], "description kept");
+
+    // A rebuild (`beep admin reindex`) finds the same guilds.
+    assert_eq!(ok(store.reindex_guilds().await, "reindex"), 5);
+    assert_eq!(ids(&find("theatre").await), vec![100]);
+    assert_eq!(ids(&find("runs").await), vec![200, 500]);
+    assert!(ok(
+        store.delete_guild(GuildId::from_i64(200)).await,
+        "delete"
+    ));
+    assert_eq!(ids(&find("runs").await), vec![500]);
+}
+
 /// Roles are created at position 1 (others move up), limited, patched, reordered
 /// only as a whole set, and deleted with their assignments and overwrites.
 pub async fn roles_lifecycle(store: DynStore) {

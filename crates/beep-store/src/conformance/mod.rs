@@ -49,8 +49,8 @@ pub use files::{
 };
 pub use guilds::{
     audit_log_filters_and_pages, guilds_create_limits, guilds_create_with_defaults,
-    guilds_delete_cascades, guilds_discovery_search, guilds_of_user_pages,
-    guilds_update_and_transfer, roles_lifecycle,
+    guilds_delete_cascades, guilds_discovery_analyzer, guilds_discovery_search,
+    guilds_of_user_pages, guilds_update_and_transfer, roles_lifecycle,
 };
 pub use guilds_channels::{
     channels_delete_subtree, channels_layout_versioning, channels_overwrites,
@@ -120,6 +120,7 @@ macro_rules! __conformance_cases {
             guilds_delete_cascades
             guilds_of_user_pages
             guilds_discovery_search
+            guilds_discovery_analyzer
             roles_lifecycle
             audit_log_filters_and_pages
             channels_layout_versioning

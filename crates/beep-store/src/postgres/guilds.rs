@@ -21,7 +21,6 @@ use beep_types::{ChannelId, GuildId, RoleId, Snowflake, UserId};
 use super::PostgresStore;
 use crate::guilds::{
     channel_type, overwrite_type, permissions, permissions_i64, prefix_pattern, role_list,
-    search_groups, search_terms, websearch_text,
 };
 use crate::sql;
 use crate::sql_guilds::{self as q, Bind};
@@ -95,6 +94,13 @@ impl GuildStore for PostgresStore {
             )
             .await?;
         let guild = guild_row(&row)?;
+        crate::discovery::pg_index(
+            &tx,
+            guild.id.as_i64(),
+            &guild.name,
+            guild.description.as_deref(),
+        )
+        .await?;
         insert_role(&tx, everyone, 0).await?;
         for ch in channels {
             insert_channel(&tx, ch, now).await?;
@@ -139,6 +145,9 @@ impl GuildStore for PostgresStore {
             None => opt(&tx, q::GUILD_BY_ID, &[&gid], guild_row).await?,
         };
         let guild = guild.ok_or(StoreError::NotFound)?;
+        if patch.name.is_some() || patch.description.is_some() {
+            crate::discovery::pg_index(&tx, gid, &guild.name, guild.description.as_deref()).await?;
+        }
         insert_audit(&tx, audit).await?;
         tx.commit().await?;
         Ok(Ok(guild))
@@ -208,14 +217,12 @@ impl GuildStore for PostgresStore {
                 rows(&c, q::DISCOVER_ALL, &[&limit, &offset], discovered_row).await?,
             )
         } else {
-            let groups = search_groups(&search_terms(query));
-            if groups.is_empty() {
+            let Some(text) = crate::discovery::pg_tsquery(query) else {
                 return Ok(DiscoveryResults {
                     total: 0,
                     guilds: Vec::new(),
                 });
-            }
-            let text = websearch_text(&groups);
+            };
             (
                 count(&c, q::PG_DISCOVER_COUNT, &[&text]).await?,
                 rows(

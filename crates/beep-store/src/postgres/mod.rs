@@ -68,10 +68,13 @@ impl PostgresStore {
             max_connections = config.max_connections.max(1),
             "opened PostgreSQL store"
         );
-        Ok(PostgresStore {
+        let store = PostgresStore {
             pool,
             closed: AtomicBool::new(false),
-        })
+        };
+        // Guilds from before migration 0010 get their discovery entry.
+        crate::discovery::pg_rebuild(&store.client().await?, false).await?;
+        Ok(store)
     }
 
     /// A pooled connection, unless the store is closed.

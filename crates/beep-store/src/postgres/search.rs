@@ -125,6 +125,15 @@ impl SearchStore for PostgresStore {
         let n: i64 = c.query_one(s::COUNT_MESSAGES, &[]).await?.try_get(0)?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
+
+    /// Rebuild the discovery index in one transaction.
+    async fn reindex_guilds(&self) -> Result<u64> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await?;
+        let n = crate::discovery::pg_rebuild(&tx, true).await?;
+        tx.commit().await?;
+        Ok(n)
+    }
 }
 
 /// Index a message just inserted (inside the transaction that inserted it).

@@ -19,8 +19,7 @@ use beep_types::{ChannelId, GuildId, RoleId, Snowflake, UserId};
 
 use super::SqliteStore;
 use crate::guilds::{
-    channel_type, fts5_query, overwrite_type, permissions, permissions_i64, prefix_pattern,
-    role_list, search_groups, search_terms,
+    channel_type, overwrite_type, permissions, permissions_i64, prefix_pattern, role_list,
 };
 use crate::sql::{self};
 use crate::sql_guilds::{self as q, Bind};
@@ -88,6 +87,12 @@ impl GuildStore for SqliteStore {
                     ],
                     guild_row,
                 )?;
+                crate::discovery::sqlite_index(
+                    c,
+                    guild.id.as_i64(),
+                    &guild.name,
+                    guild.description.as_deref(),
+                )?;
                 insert_role(c, &everyone, 0)?;
                 for ch in &channels {
                     insert_channel(c, ch, now)?;
@@ -142,6 +147,14 @@ impl GuildStore for SqliteStore {
                         .prepare_cached(q::GUILD_BY_ID)?
                         .query_row([gid], guild_row)?,
                 };
+                if patch.name.is_some() || patch.description.is_some() {
+                    crate::discovery::sqlite_index(
+                        c,
+                        gid,
+                        &guild.name,
+                        guild.description.as_deref(),
+                    )?;
+                }
                 insert_audit(c, &audit)?;
                 Ok(Ok(guild))
             })
@@ -211,14 +224,14 @@ impl GuildStore for SqliteStore {
     ) -> Result<DiscoveryResults> {
         let (limit, offset) = (i64::from(limit), i64::from(offset));
         let everything = query.trim().is_empty();
-        let groups = search_groups(&search_terms(query));
-        if !everything && groups.is_empty() {
+        let fts = crate::discovery::fts5_match(query);
+        if !everything && fts.is_none() {
             return Ok(DiscoveryResults {
                 total: 0,
                 guilds: Vec::new(),
             });
         }
-        let fts = fts5_query(&groups);
+        let fts = fts.unwrap_or_default();
         self.readers
             .read(move |c| {
                 let (total, guilds) = if everything {

@@ -88,6 +88,14 @@ impl SqliteStore {
         // The writer goes first: it creates the file, switches it to WAL and
         // migrates it, all of which read-only connections could not do.
         let (writer, applied) = Writer::start(config).await?;
+        // Guilds from before migration 0010 get their discovery entry.
+        if let Err(e) = writer
+            .write(|c| crate::discovery::sqlite_rebuild(c, false))
+            .await
+        {
+            writer.stop().await;
+            return Err(e);
+        }
         let readers = match Readers::start(config).await {
             Ok(readers) => readers,
             Err(e) => {

@@ -122,6 +122,13 @@ impl SearchStore for SqliteStore {
             })
             .await
     }
+
+    /// Rebuild the discovery index in one transaction.
+    async fn reindex_guilds(&self) -> Result<u64> {
+        self.writer
+            .write(|c| crate::discovery::sqlite_rebuild(c, true))
+            .await
+    }
 }
 
 /// Index a message just inserted (inside the writer job that inserted it).

@@ -325,6 +325,118 @@ impl ChildServer {
     }
 }
 
+impl ChildServer {
+    /// `kill -9` the server and reap it.
+    pub fn kill_9(&mut self) {
+        self.child.kill().expect("SIGKILL");
+        let _ = self.child.wait();
+    }
+
+    /// Wait (at most 30 s) until `enough()` says the writers have had enough
+    /// acknowledged, then `kill -9` the server in the middle of their burst and
+    /// let the writers end.
+    pub async fn kill_9_during(
+        &mut self,
+        writers: Vec<tokio::task::JoinHandle<()>>,
+        enough: impl Fn() -> bool,
+    ) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !enough() && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        self.kill_9();
+        for w in writers {
+            let _ = w.await;
+        }
+    }
+}
+
+/// The environment of a child server in the crash tests: rate limits off, and
+/// PostgreSQL with a fresh schema when `BEEP_TEST_BACKEND=postgres` (so every
+/// restart of the same [`ChildEnv`] finds the same data).
+pub struct ChildEnv(Vec<(&'static str, String)>);
+
+/// See [`ChildEnv`].
+pub fn child_env() -> ChildEnv {
+    let mut env = vec![("BEEP_RATELIMIT_ENABLED", "false".to_owned())];
+    if std::env::var("BEEP_TEST_BACKEND").as_deref() == Ok("postgres")
+        && let Some(url) = postgres_url()
+    {
+        env.push(("BEEP_DATABASE_URL", url));
+        env.push(("BEEP_DATABASE_SCHEMA", fresh_schema()));
+    }
+    ChildEnv(env)
+}
+
+impl ChildEnv {
+    /// The variables, as [`ChildServer::spawn`] takes them.
+    pub fn pairs(&self) -> Vec<(&str, &str)> {
+        self.0.iter().map(|(k, v)| (*k, v.as_str())).collect()
+    }
+
+    /// `beep serve` on `data_dir` with this environment, output dropped.
+    pub fn spawn(&self, data_dir: &Path) -> ChildServer {
+        ChildServer::spawn(data_dir, &self.pairs(), Stdio::null())
+    }
+}
+
+/// A request to a child server: status and JSON body (`null` when none).
+pub async fn child_call(rb: reqwest::RequestBuilder) -> (u16, Value) {
+    let r = rb.send().await.expect("request");
+    let s = r.status().as_u16();
+    (s, r.json().await.unwrap_or(Value::Null))
+}
+
+/// Log `username` in on a child server; the access token.
+pub async fn child_login(http: &reqwest::Client, server: &ChildServer, username: &str) -> String {
+    let (s, v) = child_call(
+        http.post(server.api("/auth/login"))
+            .json(&serde_json::json!({"login": username, "password": PASSWORD})),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    v["token"].as_str().expect("token").to_owned()
+}
+
+/// On a child server: register and log in `username`, who creates a guild
+/// named `guild_name`; the token, the guild id and its text channel's id.
+pub async fn child_owner_with_channel(
+    http: &reqwest::Client,
+    server: &ChildServer,
+    username: &str,
+    guild_name: &str,
+) -> (String, String, String) {
+    let (s, v) = child_call(http.post(server.api("/auth/register")).json(
+        &serde_json::json!({"username": username, "email": format!("{username}@example.org"), "password": PASSWORD}),
+    ))
+    .await;
+    assert_eq!(s, 201, "{v}");
+    let token = child_login(http, server, username).await;
+    let (s, g) = child_call(
+        http.post(server.api("/guilds"))
+            .header("authorization", &token)
+            .json(&serde_json::json!({"name": guild_name})),
+    )
+    .await;
+    assert_eq!(s, 201, "{g}");
+    let guild = g["id"].as_str().expect("guild").to_owned();
+    let (_, chans) = child_call(
+        http.get(server.api(&format!("/guilds/{guild}/channels")))
+            .header("authorization", &token),
+    )
+    .await;
+    let channel = chans
+        .as_array()
+        .expect("channels")
+        .iter()
+        .find(|c| c["type"] == 0)
+        .expect("text channel")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    (token, guild, channel)
+}
+
 impl Drop for ChildServer {
     fn drop(&mut self) {
         let _ = self.child.kill();

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::harness::{ChildServer, postgres_url};
+use crate::harness::ChildServer;
 
 fn beep(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_beep"));
@@ -203,15 +203,8 @@ fn ureq_get(url: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_writes_survive_kill_9() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut env: Vec<(&str, String)> = vec![("BEEP_RATELIMIT_ENABLED", "false".into())];
-    if std::env::var("BEEP_TEST_BACKEND").as_deref() == Ok("postgres")
-        && let Some(url) = postgres_url()
-    {
-        env.push(("BEEP_DATABASE_URL", url));
-        env.push(("BEEP_DATABASE_SCHEMA", crate::harness::fresh_schema()));
-    }
-    let env_ref: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let server = ChildServer::spawn(dir.path(), &env_ref, Stdio::null());
+    let env = crate::harness::child_env();
+    let mut server = env.spawn(dir.path());
     let http = reqwest::Client::new();
 
     // Accounts first (each costs an argon2 hash), then the burst of cheap writes.
@@ -270,23 +263,18 @@ async fn acknowledged_writes_survive_kill_9() {
             }
         }));
     }
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while total.load(std::sync::atomic::Ordering::Relaxed) < 500 && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    let mut server = server;
-    server.child.kill().expect("SIGKILL");
-    let _ = server.child.wait();
-    for t in tasks {
-        let _ = t.await;
-    }
+    server
+        .kill_9_during(tasks, || {
+            total.load(std::sync::atomic::Ordering::Relaxed) >= 500
+        })
+        .await;
     let acked = acked.lock().expect("lock").clone();
     let n = total.load(std::sync::atomic::Ordering::Relaxed);
     assert!(n >= 500, "only {n} writes acknowledged before the kill");
 
     // The node restarts on the same data; the sessions and every acknowledged
     // version are there.
-    let again = ChildServer::spawn(dir.path(), &env_ref, Stdio::null());
+    let again = env.spawn(dir.path());
     for (u, token) in users.iter().enumerate() {
         let r = http
             .get(again.api("/users/@me"))

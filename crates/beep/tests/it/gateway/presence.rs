@@ -255,3 +255,179 @@ async fn friends_see_presence_and_blocks_hide_it() {
     assert_eq!(next_sse(&mut body, &mut buf).await["status"], "idle");
     ts.stop().await;
 }
+
+/// Read an EventSource body until it ends; a `presence` event first is a failure.
+async fn sse_ends(
+    stream: &mut (impl futures::Stream<Item = reqwest::Result<bytes::Bytes>> + Unpin),
+    buf: &mut String,
+    why: &str,
+) {
+    loop {
+        while let Some(end) = buf.find("\n\n") {
+            let block: String = buf.drain(..end + 2).collect();
+            assert!(
+                !block.lines().any(|l| l == "event: presence"),
+                "{why}: the stream still emits {block}"
+            );
+        }
+        let next = tokio::time::timeout(Duration::from_secs(10), stream.next())
+            .await
+            .unwrap_or_else(|_| panic!("{why}: the stream did not end"));
+        match next {
+            None | Some(Err(_)) => return,
+            Some(Ok(chunk)) => buf.push_str(std::str::from_utf8(&chunk).expect("utf8")),
+        }
+    }
+}
+
+/// An EventSource stream of `user`'s presence, watched by `token`, past its
+/// first event (returned).
+async fn watch(
+    ts: &TestServer,
+    token: &str,
+    user: &str,
+) -> (
+    impl futures::Stream<Item = reqwest::Result<bytes::Bytes>> + Unpin + use<>,
+    String,
+    Value,
+) {
+    let r = ts
+        .http
+        .get(ts.api(&format!("/users/{user}/presence/stream")))
+        .header("authorization", token)
+        .send()
+        .await
+        .expect("stream");
+    assert_eq!(r.status().as_u16(), 200);
+    let mut body = Box::pin(r.bytes_stream());
+    let mut buf = String::new();
+    let first = next_sse(&mut body, &mut buf).await;
+    (body, buf, first)
+}
+
+/// Nothing about `user`'s presence reaches `gw` for a while.
+async fn no_presence_of(gw: &mut Gw, user: &str, who: &str) {
+    while let Some(got) = gw.next_within(Duration::from_millis(500)).await {
+        if let super::Got::Frame(v) = got {
+            assert!(
+                !(v["t"] == "PRESENCE_UPDATE" && v["d"]["user"]["id"] == user),
+                "{who} got {v}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn friendship_changes_show_and_hide_presence_at_once() {
+    let ts = TestServer::start().await;
+    let alice = ts.user("fc_alice").await;
+    let bob = ts.user("fc_bob").await;
+    let rel = |to: &str| format!("/users/@me/relationships/{to}");
+
+    // Strangers, both online; Bob idle.
+    let mut ga = Gw::connect(&ts).await;
+    ga.ready(&alice.token, ALL_INTENTS).await;
+    let mut gb = Gw::connect(&ts).await;
+    gb.ready(&bob.token, ALL_INTENTS).await;
+    gb.send(status("idle")).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    // Becoming friends: each side gets the other's presence, without guild_id.
+    let (s, v) = ts.put(&rel(&bob.id), alice.auth(), &json!({})).await;
+    assert_eq!(s, 204, "request: {v}");
+    no_presence_of(&mut ga, &bob.id, "Alice (a request is not a friendship)").await;
+    let (s, v) = ts.put(&rel(&alice.id), bob.auth(), &json!({})).await;
+    assert_eq!(s, 204, "accept: {v}");
+    let p = presence_of(&mut ga, &bob.id).await;
+    assert_eq!(p["status"], "idle", "{p}");
+    assert_eq!(p["activities"][0]["name"], "Beep");
+    assert!(p.get("guild_id").is_none_or(Value::is_null), "{p}");
+    let p = presence_of(&mut gb, &alice.id).await;
+    assert_eq!(p["status"], "online", "{p}");
+
+    // Alice watches Bob as a friend; unfriending hides him on both sides and
+    // ends the stream.
+    let (mut body, mut buf, first) = watch(&ts, &alice.token, &bob.id).await;
+    assert_eq!(first["status"], "idle");
+    let (s, v) = ts.delete(&rel(&bob.id), alice.auth()).await;
+    assert_eq!(s, 204, "unfriend: {v}");
+    assert_eq!(presence_of(&mut ga, &bob.id).await["status"], "offline");
+    let p = presence_of(&mut gb, &alice.id).await;
+    assert_eq!(
+        (p["status"].clone(), p["activities"].clone()),
+        (json!("offline"), json!([]))
+    );
+    sse_ends(&mut body, &mut buf, "unfriended").await;
+    let (s, _) = ts
+        .get(&format!("/users/{}/presence", bob.id), alice.auth())
+        .await;
+    assert_eq!(s, 404);
+    // Bob's next change no longer reaches Alice.
+    gb.send(status("dnd")).await;
+    no_presence_of(&mut ga, &bob.id, "Alice (no longer a friend)").await;
+    ts.stop().await;
+}
+
+#[tokio::test]
+async fn guild_members_keep_presence_until_a_block_or_leaving() {
+    let ts = TestServer::start().await;
+    let carol = ts.user("gb_carol").await;
+    let dave = ts.user("gb_dave").await;
+    let eve = ts.user("gb_eve").await;
+    let rel = |to: &str| format!("/users/@me/relationships/{to}");
+    let (g, general) = guild(&ts, &dave.id, "Blockers").await;
+    join(&ts, &dave.id, general, &carol.id).await;
+    join(&ts, &dave.id, general, &eve.id).await;
+    let mut gc = Gw::connect(&ts).await;
+    gc.ready(&carol.token, ALL_INTENTS).await;
+    gc.expect("GUILD_CREATE").await;
+    let mut gd = Gw::connect(&ts).await;
+    gd.ready(&dave.token, ALL_INTENTS).await;
+    gd.expect("GUILD_CREATE").await;
+    let mut ge = Gw::connect(&ts).await;
+    ge.ready(&eve.token, ALL_INTENTS).await;
+    ge.expect("GUILD_CREATE").await;
+    // Skip what the guild told of each other's arrival.
+    for gw in [&mut gc, &mut gd, &mut ge] {
+        while gw.next_within(Duration::from_millis(300)).await.is_some() {}
+    }
+
+    // Friends who share a guild: unfriending leaves presence to the guild.
+    ts.put(&rel(&dave.id), carol.auth(), &json!({})).await;
+    ts.put(&rel(&carol.id), dave.auth(), &json!({})).await;
+    let p = presence_of(&mut gc, &dave.id).await;
+    assert_eq!(p["status"], "online");
+    assert!(p.get("guild_id").is_none_or(Value::is_null), "{p}");
+    assert_eq!(presence_of(&mut gd, &carol.id).await["status"], "online");
+    let (s, _) = ts.delete(&rel(&dave.id), carol.auth()).await;
+    assert_eq!(s, 204);
+    no_presence_of(&mut gc, &dave.id, "Carol (still shares the guild)").await;
+    let (s, v) = ts
+        .get(&format!("/users/{}/presence", dave.id), carol.auth())
+        .await;
+    assert_eq!((s, v["status"].clone()), (200, json!("online")), "{v}");
+
+    // Carol watches Dave through the guild; Dave blocks her: the blocked side
+    // hears him go offline and her stream ends.
+    let (mut body, mut buf, first) = watch(&ts, &carol.token, &dave.id).await;
+    assert_eq!(first["status"], "online");
+    let (s, v) = ts
+        .put(&rel(&carol.id), dave.auth(), &json!({"type": 2}))
+        .await;
+    assert_eq!(s, 204, "block: {v}");
+    assert_eq!(presence_of(&mut gc, &dave.id).await["status"], "offline");
+    assert_eq!(presence_of(&mut gd, &carol.id).await["status"], "offline");
+    sse_ends(&mut body, &mut buf, "blocked").await;
+
+    // Eve watches Dave through the guild, then leaves it: at Dave's next change
+    // the stream ends instead of telling her.
+    let (mut body, mut buf, first) = watch(&ts, &eve.token, &dave.id).await;
+    assert_eq!(first["status"], "online");
+    let (s, v) = ts
+        .delete(&format!("/users/@me/guilds/{g}"), eve.auth())
+        .await;
+    assert_eq!(s, 204, "leave: {v}");
+    gd.send(status("idle")).await;
+    sse_ends(&mut body, &mut buf, "no shared guild").await;
+    ts.stop().await;
+}

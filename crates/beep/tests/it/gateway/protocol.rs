@@ -490,3 +490,90 @@ async fn privileged_intents_follow_each_applications_flags() {
     assert_eq!(code, Some(4014));
     ts.stop().await;
 }
+
+#[tokio::test]
+async fn rest_blanks_message_content_for_bots_without_the_flag() {
+    use super::fanout::{guild, join};
+    let ts = TestServer::start_with(|c| c.gateway.bot_privileged_intents = Vec::new()).await;
+    let alice = ts.user("rmc_alice").await;
+    let (s, app) = ts
+        .post_as("/applications", alice.auth(), &json!({"name": "restbot"}))
+        .await;
+    assert_eq!(s, 201, "{app}");
+    let app_id = app["id"].as_str().expect("id").to_owned();
+    let bot_auth = format!("Bot {}", app["token"].as_str().expect("token"));
+    let (_, general) = guild(&ts, &alice.id, "RestContent").await;
+    join(&ts, &alice.id, general, &app_id).await;
+    let path = format!("/channels/{general}/messages");
+    let (s, secret) = ts
+        .post_as(&path, alice.auth(), &json!({"content": "secret words"}))
+        .await;
+    assert_eq!(s, 200, "{secret}");
+    let (_, ping) = ts
+        .post_as(
+            &path,
+            alice.auth(),
+            &json!({"content": format!("<@{app_id}> hi")}),
+        )
+        .await;
+    let (s, own) = ts
+        .post_as(&path, Some(&bot_auth), &json!({"content": "my own words"}))
+        .await;
+    assert_eq!(s, 200, "{own}");
+
+    let content_of = |list: &serde_json::Value, id: &serde_json::Value| -> serde_json::Value {
+        list.as_array()
+            .expect("list")
+            .iter()
+            .find(|m| m["id"] == *id)
+            .map(|m| m["content"].clone())
+            .expect("listed")
+    };
+    let (s, list) = ts.get(&path, Some(&bot_auth)).await;
+    assert_eq!(s, 200, "{list}");
+    assert_eq!(content_of(&list, &secret["id"]), "");
+    assert_eq!(content_of(&list, &ping["id"]), format!("<@{app_id}> hi"));
+    assert_eq!(content_of(&list, &own["id"]), "my own words");
+    let one = format!("{path}/{}", secret["id"].as_str().expect("id"));
+    let (s, m) = ts.get(&one, Some(&bot_auth)).await;
+    assert_eq!(s, 200, "{m}");
+    assert_eq!(
+        (m["content"].clone(), m["embeds"].clone()),
+        (json!(""), json!([]))
+    );
+    // Users always read content.
+    let (_, m) = ts.get(&one, alice.auth()).await;
+    assert_eq!(m["content"], "secret words");
+    // So does the bot in a DM.
+    let (s, dm) = ts
+        .post_as(
+            "/users/@me/channels",
+            Some(&bot_auth),
+            &json!({"recipient_id": alice.id}),
+        )
+        .await;
+    assert_eq!(s, 200, "{dm}");
+    let dm_path = format!("/channels/{}/messages", dm["id"].as_str().expect("id"));
+    let (s, v) = ts
+        .post_as(&dm_path, alice.auth(), &json!({"content": "private words"}))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let (s, list) = ts.get(&dm_path, Some(&bot_auth)).await;
+    assert_eq!(s, 200, "{list}");
+    assert_eq!(content_of(&list, &v["id"]), "private words");
+
+    // With the flag the bot reads everything.
+    let (s, v) = ts
+        .patch(
+            &format!("/applications/{app_id}"),
+            alice.auth(),
+            &json!({"flags": 1 << 18}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let (_, m) = ts.get(&one, Some(&bot_auth)).await;
+    assert_eq!(m["content"], "secret words");
+    let (_, list) = ts.get(&path, Some(&bot_auth)).await;
+    assert_eq!(content_of(&list, &secret["id"]), "secret words");
+    ts.stop().await;
+}

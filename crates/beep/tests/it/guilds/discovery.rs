@@ -227,3 +227,84 @@ async fn discovery_refuses_over_long_queries() {
             .await;
     assert_eq!(s, 200, "{v}");
 }
+
+/// Discovery uses the message-search analyzer: diacritics folded, English and
+/// French stems, CJK text; ranked with the name above the description.
+#[tokio::test]
+async fn discovery_folds_stems_and_reads_cjk() {
+    let w = world_with(|c| c.guilds.creations_per_minute = 0).await;
+    let make = |name: &'static str, description: &'static str| {
+        let w = &w;
+        async move {
+            let (s, g) =
+                w.ts.post_as(
+                    "/guilds",
+                    w.owner.auth(),
+                    &json!({"name": name, "description": description, "public": true}),
+                )
+                .await;
+            assert_eq!(s, 201, "{g}");
+            str_of(&g["id"])
+        }
+    };
+    let cafe = make("Café Crème", "Coffee lovers").await;
+    let runners = make("Running Club", "We meet at dawn").await;
+    let eleves = make("Les Élèves", "Entraide entre étudiants").await;
+    let tokyo = make("東京ゲーム部", "ゲームの話").await;
+    let plain = make("Plain", "Nothing about cafés here").await;
+
+    let find = |query: &'static str| {
+        let w = &w;
+        async move {
+            let encoded: String = query
+                .bytes()
+                .map(|b| {
+                    if b.is_ascii_alphanumeric() {
+                        (b as char).to_string()
+                    } else {
+                        format!("%{b:02X}")
+                    }
+                })
+                .collect();
+            let (s, page) =
+                w.ts.get(
+                    &format!("/discovery/guilds?query={encoded}"),
+                    w.owner.auth(),
+                )
+                .await;
+            assert_eq!(s, 200, "{page}");
+            let ids: Vec<String> = page["guilds"]
+                .as_array()
+                .expect("guilds")
+                .iter()
+                .map(|g| str_of(&g["id"]))
+                .collect();
+            assert_eq!(page["total"], ids.len(), "{query}: {page}");
+            ids
+        }
+    };
+    assert_eq!(
+        find("cafe").await,
+        vec![cafe.clone(), plain.clone()],
+        "folded; a name match first"
+    );
+    assert_eq!(find("CAFÉ creme").await, vec![cafe.clone()]);
+    assert_eq!(find("runs").await, vec![runners.clone()], "English stem");
+    assert_eq!(find("eleve").await, vec![eleves.clone()], "French stem");
+    assert_eq!(find("étudiant").await, vec![eleves.clone()]);
+    assert_eq!(find("東京").await, vec![tokyo.clone()], "CJK bigram");
+    assert_eq!(find("東").await, vec![tokyo.clone()], "one CJK character");
+    assert!(find("京都").await.is_empty());
+
+    // A rename is indexed in the same write.
+    let (s, g) =
+        w.ts.patch(
+            &format!("/guilds/{runners}"),
+            w.owner.auth(),
+            &json!({"name": "Théâtre"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{g}");
+    assert!(find("running").await.is_empty());
+    assert_eq!(find("theatre").await, vec![runners]);
+}

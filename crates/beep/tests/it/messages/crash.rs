@@ -3,68 +3,19 @@
 //! is in the history.
 
 use std::collections::HashSet;
-use std::process::Stdio;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::harness::{ChildServer, PASSWORD, fresh_schema, postgres_url};
-
-async fn call(rb: reqwest::RequestBuilder) -> (u16, Value) {
-    let r = rb.send().await.expect("request");
-    let s = r.status().as_u16();
-    (s, r.json().await.unwrap_or(Value::Null))
-}
+use crate::harness::{child_call as call, child_env, child_login, child_owner_with_channel};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_messages_survive_kill_9() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut env: Vec<(&str, String)> = vec![("BEEP_RATELIMIT_ENABLED", "false".into())];
-    if std::env::var("BEEP_TEST_BACKEND").as_deref() == Ok("postgres")
-        && let Some(url) = postgres_url()
-    {
-        env.push(("BEEP_DATABASE_URL", url));
-        env.push(("BEEP_DATABASE_SCHEMA", fresh_schema()));
-    }
-    let env_ref: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let server = ChildServer::spawn(dir.path(), &env_ref, Stdio::null());
+    let env = child_env();
+    let mut server = env.spawn(dir.path());
     let http = reqwest::Client::new();
-    let (s, v) =
-        call(http.post(server.api("/auth/register")).json(
-            &json!({"username": "writer", "email": "writer@example.org", "password": PASSWORD}),
-        ))
-        .await;
-    assert_eq!(s, 201, "{v}");
-    let (s, v) = call(
-        http.post(server.api("/auth/login"))
-            .json(&json!({"login": "writer", "password": PASSWORD})),
-    )
-    .await;
-    assert_eq!(s, 200, "{v}");
-    let token = v["token"].as_str().expect("token").to_owned();
-    let (s, g) = call(
-        http.post(server.api("/guilds"))
-            .header("authorization", &token)
-            .json(&json!({"name": "Durable"})),
-    )
-    .await;
-    assert_eq!(s, 201, "{g}");
-    let gid = g["id"].as_str().expect("guild").to_owned();
-    let (_, chans) = call(
-        http.get(server.api(&format!("/guilds/{gid}/channels")))
-            .header("authorization", &token),
-    )
-    .await;
-    let channel = chans
-        .as_array()
-        .expect("channels")
-        .iter()
-        .find(|c| c["type"] == 0)
-        .expect("text channel")["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let (token, _, channel) = child_owner_with_channel(&http, &server, "writer", "Durable").await;
 
     let url = server.api(&format!("/channels/{channel}/messages"));
     let acked = Arc::new(Mutex::new(Vec::<String>::new()));
@@ -96,16 +47,9 @@ async fn acknowledged_messages_survive_kill_9() {
             }
         }));
     }
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while acked.lock().expect("lock").len() < 200 && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    let mut server = server;
-    server.child.kill().expect("SIGKILL");
-    let _ = server.child.wait();
-    for t in tasks {
-        let _ = t.await;
-    }
+    server
+        .kill_9_during(tasks, || acked.lock().expect("lock").len() >= 200)
+        .await;
     let acked = acked.lock().expect("lock").clone();
     assert!(
         acked.len() >= 200,
@@ -113,14 +57,8 @@ async fn acknowledged_messages_survive_kill_9() {
         acked.len()
     );
 
-    let again = ChildServer::spawn(dir.path(), &env_ref, Stdio::null());
-    let (s, v) = call(
-        http.post(again.api("/auth/login"))
-            .json(&json!({"login": "writer", "password": PASSWORD})),
-    )
-    .await;
-    assert_eq!(s, 200, "{v}");
-    let token = v["token"].as_str().expect("token").to_owned();
+    let again = env.spawn(dir.path());
+    let token = child_login(&http, &again, "writer").await;
     let mut stored = HashSet::new();
     let mut before: Option<String> = None;
     loop {

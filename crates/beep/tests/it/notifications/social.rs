@@ -10,19 +10,7 @@ use super::{inbox, mention, set};
 use crate::gateway::client::Gw;
 use crate::harness::{TestServer, TestUser};
 use crate::messages::room;
-
-/// Open (or get) the DM of `me` with `other`; its id.
-async fn dm(ts: &TestServer, me: &TestUser, other: &TestUser) -> String {
-    let (s, v) = ts
-        .post_as(
-            "/users/@me/channels",
-            me.auth(),
-            &json!({"recipient_id": other.id}),
-        )
-        .await;
-    assert_eq!(s, 200, "open DM: {v}");
-    v["id"].as_str().expect("channel id").to_owned()
-}
+use crate::social::{ask, create_private, dm_id, set_rel};
 
 async fn say(ts: &TestServer, who: &TestUser, channel: &str, body: Value) -> Value {
     let (s, v) = ts
@@ -35,7 +23,7 @@ async fn say(ts: &TestServer, who: &TestUser, channel: &str, body: Value) -> Val
 #[tokio::test]
 async fn direct_messages_notify_unless_muted_or_blocked() {
     let r = room().await;
-    let ch = dm(&r.ts, &r.alice, &r.bob).await;
+    let ch = dm_id(&r.ts, &r.alice, &r.bob).await;
     let m = say(&r.ts, &r.alice, &ch, json!({"content": "psst"})).await;
     let list = inbox(&r.ts, &r.bob).await;
     assert_eq!(list.len(), 1, "{list:?}");
@@ -78,13 +66,7 @@ async fn direct_messages_notify_unless_muted_or_blocked() {
 #[tokio::test]
 async fn a_blocked_users_mentions_notify_nobody() {
     let r = room().await;
-    let (s, v) =
-        r.ts.put(
-            &format!("/users/@me/relationships/{}", r.alice.id),
-            r.bob.auth(),
-            &json!({"type": 2}),
-        )
-        .await;
+    let (s, v) = set_rel(&r.ts, &r.bob, &r.alice, json!({"type": 2})).await;
     assert_eq!(s, 204, "block: {v}");
     r.send_body(&r.alice, &mention(&r.bob, "hey")).await;
     r.send(&r.alice, "@everyone hey").await;
@@ -101,13 +83,7 @@ async fn friend_requests_and_accepts_notify() {
     let bob = ts.user("bob").await;
     let mut gw = Gw::connect(&ts).await;
     gw.ready(&bob.token, 1).await;
-    let (s, v) = ts
-        .post_as(
-            "/users/@me/relationships",
-            alice.auth(),
-            &json!({"username": "bob"}),
-        )
-        .await;
+    let (s, v) = ask(&ts, &alice, "bob").await;
     assert_eq!(s, 204, "{v}");
     let d = gw.expect("NOTIFICATION_CREATE").await;
     assert_eq!(d["type"], "friend_request");
@@ -116,13 +92,7 @@ async fn friend_requests_and_accepts_notify() {
     assert_eq!(list.len(), 1);
     assert_eq!(list[0]["type"], "friend_request");
 
-    let (s, v) = ts
-        .put(
-            &format!("/users/@me/relationships/{}", alice.id),
-            bob.auth(),
-            &json!({}),
-        )
-        .await;
+    let (s, v) = set_rel(&ts, &bob, &alice, json!({})).await;
     assert_eq!(s, 204, "accept: {v}");
     let list = inbox(&ts, &alice).await;
     assert_eq!(list.len(), 1, "{list:?}");
@@ -136,21 +106,9 @@ async fn friend_requests_and_accepts_notify() {
 
     // A blocked user's request is refused and notifies nobody.
     let carol = ts.user("carol").await;
-    let (s, _) = ts
-        .put(
-            &format!("/users/@me/relationships/{}", carol.id),
-            bob.auth(),
-            &json!({"type": 2}),
-        )
-        .await;
+    let (s, _) = set_rel(&ts, &bob, &carol, json!({"type": 2})).await;
     assert_eq!(s, 204);
-    let (s, _) = ts
-        .post_as(
-            "/users/@me/relationships",
-            carol.auth(),
-            &json!({"username": "bob"}),
-        )
-        .await;
+    let (s, _) = ask(&ts, &carol, "bob").await;
     assert_ne!(s, 204);
     assert_eq!(inbox(&ts, &bob).await.len(), 1);
 }
@@ -158,7 +116,7 @@ async fn friend_requests_and_accepts_notify() {
 #[tokio::test]
 async fn dm_receipts_go_sent_delivered_read() {
     let r = room().await;
-    let ch = dm(&r.ts, &r.alice, &r.bob).await;
+    let ch = dm_id(&r.ts, &r.alice, &r.bob).await;
     let mut alice_gw = Gw::connect(&r.ts).await;
     alice_gw.ready(&r.alice.token, 1 << 12).await;
 
@@ -228,13 +186,12 @@ async fn group_messages_notify_everyone_else_and_read_needs_all() {
     let r = room().await;
     let carol = r.ts.user("carol").await;
     crate::messages::join(&r.ts, &r.alice, &r.channel, &carol).await;
-    let (s, g) =
-        r.ts.post_as(
-            "/users/@me/channels",
-            r.alice.auth(),
-            &json!({"recipients": [r.bob.id, carol.id], "name": "trio"}),
-        )
-        .await;
+    let (s, g) = create_private(
+        &r.ts,
+        &r.alice,
+        json!({"recipients": [r.bob.id, carol.id], "name": "trio"}),
+    )
+    .await;
     assert_eq!(s, 200, "group: {g}");
     let ch = g["id"].as_str().expect("present").to_owned();
     let m = say(&r.ts, &r.alice, &ch, json!({"content": "hi both"})).await;

@@ -2,28 +2,17 @@
 //! in the middle of a burst of sends leaves index and messages in step; and
 //! `beep admin reindex` rebuilds the same index from the messages.
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::harness::{ChildServer, PASSWORD, fresh_schema, postgres_url};
-
-async fn call(rb: reqwest::RequestBuilder) -> (u16, Value) {
-    let r = rb.send().await.expect("request");
-    let s = r.status().as_u16();
-    (s, r.json().await.unwrap_or(Value::Null))
-}
+use crate::harness::{
+    ChildServer, child_call as call, child_env, child_login, child_owner_with_channel,
+};
 
 async fn login(http: &reqwest::Client, server: &ChildServer) -> String {
-    let (s, v) = call(
-        http.post(server.api("/auth/login"))
-            .json(&json!({"login": "indexer", "password": PASSWORD})),
-    )
-    .await;
-    assert_eq!(s, 200, "{v}");
-    v["token"].as_str().expect("token").to_owned()
+    child_login(http, server, "indexer").await
 }
 
 /// Every message id of a channel, through history pages.
@@ -83,44 +72,11 @@ async fn total(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_while_indexing_loses_nothing_and_reindex_rebuilds() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut env: Vec<(&str, String)> = vec![("BEEP_RATELIMIT_ENABLED", "false".into())];
-    if std::env::var("BEEP_TEST_BACKEND").as_deref() == Ok("postgres")
-        && let Some(url) = postgres_url()
-    {
-        env.push(("BEEP_DATABASE_URL", url));
-        env.push(("BEEP_DATABASE_SCHEMA", fresh_schema()));
-    }
-    let env_ref: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let server = ChildServer::spawn(dir.path(), &env_ref, Stdio::null());
+    let env = child_env();
+    let mut server = env.spawn(dir.path());
     let http = reqwest::Client::new();
-    let (s, v) = call(http.post(server.api("/auth/register")).json(
-        &json!({"username": "indexer", "email": "indexer@example.org", "password": PASSWORD}),
-    ))
-    .await;
-    assert_eq!(s, 201, "{v}");
-    let token = login(&http, &server).await;
-    let (s, g) = call(
-        http.post(server.api("/guilds"))
-            .header("authorization", &token)
-            .json(&json!({"name": "Indexed"})),
-    )
-    .await;
-    assert_eq!(s, 201, "{g}");
-    let guild = g["id"].as_str().expect("guild").to_owned();
-    let (_, chans) = call(
-        http.get(server.api(&format!("/guilds/{guild}/channels")))
-            .header("authorization", &token),
-    )
-    .await;
-    let channel = chans
-        .as_array()
-        .expect("channels")
-        .iter()
-        .find(|c| c["type"] == 0)
-        .expect("text channel")["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let (token, guild, channel) =
+        child_owner_with_channel(&http, &server, "indexer", "Indexed").await;
 
     // Eight senders; SIGKILL once 150 sends were acknowledged.
     let url = server.api(&format!("/channels/{channel}/messages"));
@@ -154,21 +110,14 @@ async fn kill_9_while_indexing_loses_nothing_and_reindex_rebuilds() {
             }
         }));
     }
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while acked.lock().expect("lock").len() < 150 && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    let mut server = server;
-    server.child.kill().expect("SIGKILL");
-    let _ = server.child.wait();
-    for t in tasks {
-        let _ = t.await;
-    }
+    server
+        .kill_9_during(tasks, || acked.lock().expect("lock").len() >= 150)
+        .await;
     let acked = acked.lock().expect("lock").clone();
     assert!(acked.len() >= 150, "only {} acknowledged", acked.len());
 
     // After the restart the index holds exactly the messages.
-    let again = ChildServer::spawn(dir.path(), &env_ref, Stdio::null());
+    let mut again = env.spawn(dir.path());
     let token = login(&http, &again).await;
     let stored = history(&http, &again, &token, &channel).await;
     let (n, _) = total(&http, &again, &token, &guild, "eclair burst").await;
@@ -178,16 +127,14 @@ async fn kill_9_while_indexing_loses_nothing_and_reindex_rebuilds() {
         let (n, ids) = total(&http, &again, &token, &guild, word).await;
         assert_eq!((n, ids), (1, vec![id.clone()]), "{word}");
     }
-    let mut again = again;
-    again.child.kill().expect("stop");
-    let _ = again.child.wait();
+    again.kill_9();
 
     // `beep admin reindex` rebuilds the same index.
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_beep"));
     cmd.args(["admin", "reindex", "--batch", "7", "--data-dir"])
         .arg(dir.path())
         .env_remove("BEEP_DATABASE_URL");
-    for (k, v) in &env_ref {
+    for (k, v) in env.pairs() {
         cmd.env(k, v);
     }
     let out = cmd.output().expect("run beep admin reindex");
@@ -209,7 +156,7 @@ async fn kill_9_while_indexing_loses_nothing_and_reindex_rebuilds() {
         "{indexed} < {}",
         stored.len()
     );
-    let third = ChildServer::spawn(dir.path(), &env_ref, Stdio::null());
+    let third = env.spawn(dir.path());
     let token = login(&http, &third).await;
     let (n, _) = total(&http, &third, &token, &guild, "eclairs").await;
     assert_eq!(n, stored.len() as u64);

@@ -3,7 +3,10 @@
 
 use serde_json::json;
 
-use super::{befriend, channel_ids, code, dm_id, open_dm, say};
+use super::{
+    befriend, channel_ids, code, create_private, dm_id, open_dm, pin, remove_rel, say, set_rel,
+    unpin,
+};
 use crate::gateway::Gw;
 use crate::harness::TestServer;
 use crate::messages::{events, guild, join};
@@ -21,19 +24,11 @@ async fn a_dm_needs_friendship_or_a_server_that_allows_it() {
     let (s, v) = open_dm(&ts, &alice, &carol).await;
     assert_eq!((s, code(&v)), (403, 50007), "DM to a stranger: {v}");
     assert_eq!(v["message"], "Cannot send messages to this user");
-    let (s, v) = ts
-        .post_as(
-            "/users/@me/channels",
-            alice.auth(),
-            &json!({"recipient_id": "123456789012345678"}),
-        )
-        .await;
+    let (s, v) = create_private(&ts, &alice, json!({"recipient_id": "123456789012345678"})).await;
     assert_eq!((s, code(&v)), (404, 10013), "{v}");
     let (s, v) = open_dm(&ts, &alice, &alice).await;
     assert_eq!((s, code(&v)), (403, 50007), "{v}");
-    let (s, v) = ts
-        .post_as("/users/@me/channels", alice.auth(), &json!({}))
-        .await;
+    let (s, v) = create_private(&ts, &alice, json!({})).await;
     assert_eq!((s, code(&v)), (400, 50035), "{v}");
 
     // A shared server allows it; opening twice gives the same DM.
@@ -207,13 +202,7 @@ async fn messages_flow_in_a_dm_and_reach_the_other_gateway() {
     assert_eq!((s, code(&v)), (403, 50003), "{v}");
 
     // Blocking closes the DM to new messages (the friendship, and so the DM, ends).
-    let (s, _) = ts
-        .put(
-            &format!("/users/@me/relationships/{}", alice.id),
-            bob.auth(),
-            &json!({"type": 2}),
-        )
-        .await;
+    let (s, _) = set_rel(&ts, &bob, &alice, json!({"type": 2})).await;
     assert_eq!(s, 204);
     let (s, v) = say(&ts, &alice, &dm, "still there?").await;
     assert_eq!(
@@ -232,13 +221,7 @@ async fn a_block_in_a_dm_kept_by_a_shared_server_refuses_new_messages() {
     join(&ts, &alice, &general, &bob).await;
     let dm = dm_id(&ts, &alice, &bob).await;
     assert_eq!(say(&ts, &bob, &dm, "hi").await.0, 200);
-    let (s, _) = ts
-        .put(
-            &format!("/users/@me/relationships/{}", alice.id),
-            bob.auth(),
-            &json!({"type": 2}),
-        )
-        .await;
+    let (s, _) = set_rel(&ts, &bob, &alice, json!({"type": 2})).await;
     assert_eq!(s, 204);
     let (s, v) = say(&ts, &alice, &dm, "hello?").await;
     assert_eq!((s, code(&v)), (403, 50007), "{v}");
@@ -261,12 +244,7 @@ async fn unfriending_erases_the_dm_for_both() {
     assert_eq!(mine.as_array().map(Vec::len), Some(4));
 
     let mut ev = events(&ts);
-    let (s, _) = ts
-        .delete(
-            &format!("/users/@me/relationships/{}", bob.id),
-            alice.auth(),
-        )
-        .await;
+    let (s, _) = remove_rel(&ts, &alice, &bob).await;
     assert_eq!(s, 204);
     let deleted = ev.next("CHANNEL_DELETE").await;
     assert_eq!(deleted.data["id"], dm.as_str());
@@ -343,13 +321,7 @@ async fn pinned_conversations_come_first_then_latest_activity() {
         vec![b.clone(), d.clone(), c.clone()]
     );
 
-    let (s, v) = ts
-        .put(
-            &format!("/users/@me/channels/{c}/pin"),
-            alice.auth(),
-            &json!({}),
-        )
-        .await;
+    let (s, v) = pin(&ts, &alice, &c).await;
     assert_eq!(s, 204, "{v}");
     assert_eq!(
         channel_ids(&ts, &alice).await,
@@ -360,26 +332,16 @@ async fn pinned_conversations_come_first_then_latest_activity() {
     assert_eq!(list[1]["pinned"], false);
     // Pins are per user.
     assert_eq!(channel_ids(&ts, &carol).await, vec![c.clone()]);
-    let (s, _) = ts
-        .delete(&format!("/users/@me/channels/{c}/pin"), alice.auth())
-        .await;
+    let (s, _) = unpin(&ts, &alice, &c).await;
     assert_eq!(s, 204);
     assert_eq!(
         channel_ids(&ts, &alice).await,
         vec![b.clone(), d.clone(), c.clone()]
     );
     // Not a recipient, not a channel.
-    let (s, v) = ts
-        .put(
-            &format!("/users/@me/channels/{c}/pin"),
-            bob.auth(),
-            &json!({}),
-        )
-        .await;
+    let (s, v) = pin(&ts, &bob, &c).await;
     assert_eq!((s, code(&v)), (404, 10003), "{v}");
-    let (s, v) = ts
-        .put("/users/@me/channels/12345/pin", alice.auth(), &json!({}))
-        .await;
+    let (s, v) = pin(&ts, &alice, "12345").await;
     assert_eq!((s, code(&v)), (404, 10003), "{v}");
 }
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use beep_core::social::MemorySms;
 use serde_json::json;
 
-use super::code;
+use super::{code, find_contacts, phone_code, set_phone};
 use crate::harness::{TestServer, TestUser};
 
 /// The six-digit code in the last SMS to `phone`.
@@ -25,13 +25,10 @@ async fn verify(
     who: &TestUser,
     phone: &str,
 ) -> (u16, serde_json::Value) {
-    let (s, v) = ts
-        .patch("/users/@me/phone", who.auth(), &json!({"phone": phone}))
-        .await;
+    let (s, v) = set_phone(ts, who, json!({"phone": phone})).await;
     assert_eq!(s, 200, "{v}");
     let c = code_for(sms, phone);
-    ts.post_as("/users/@me/phone/verify", who.auth(), &json!({"code": c}))
-        .await
+    phone_code(ts, who, json!({"code": c})).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -58,18 +55,10 @@ async fn phones_are_verified_by_sms_and_only_discoverable_users_are_found() {
         "+1234567890123456",
         "",
     ] {
-        let (s, v) = ts
-            .patch("/users/@me/phone", alice.auth(), &json!({"phone": bad}))
-            .await;
+        let (s, v) = set_phone(&ts, &alice, json!({"phone": bad})).await;
         assert_eq!((s, code(&v)), (400, 50035), "{bad:?}: {v}");
     }
-    let (s, v) = ts
-        .patch(
-            "/users/@me/phone",
-            alice.auth(),
-            &json!({"discoverable": true}),
-        )
-        .await;
+    let (s, v) = set_phone(&ts, &alice, json!({"discoverable": true})).await;
     assert_eq!(
         (s, code(&v)),
         (400, 50035),
@@ -77,13 +66,7 @@ async fn phones_are_verified_by_sms_and_only_discoverable_users_are_found() {
     );
 
     // A wrong code, then the right one.
-    let (s, v) = ts
-        .patch(
-            "/users/@me/phone",
-            alice.auth(),
-            &json!({"phone": "+14155550123"}),
-        )
-        .await;
+    let (s, v) = set_phone(&ts, &alice, json!({"phone": "+14155550123"})).await;
     assert_eq!(
         (s, v["phone"].is_null()),
         (200, true),
@@ -95,49 +78,19 @@ async fn phones_are_verified_by_sms_and_only_discoverable_users_are_found() {
     } else {
         "000000"
     };
-    let (s, v) = ts
-        .post_as(
-            "/users/@me/phone/verify",
-            alice.auth(),
-            &json!({"code": wrong}),
-        )
-        .await;
+    let (s, v) = phone_code(&ts, &alice, json!({"code": wrong})).await;
     assert_eq!((s, code(&v)), (401, 50035), "wrong code: {v}");
-    let (s, v) = ts
-        .post_as(
-            "/users/@me/phone/verify",
-            alice.auth(),
-            &json!({"code": "12"}),
-        )
-        .await;
+    let (s, v) = phone_code(&ts, &alice, json!({"code": "12"})).await;
     assert_eq!(s, 401, "{v}");
-    let (s, v) = ts
-        .post_as(
-            "/users/@me/phone/verify",
-            alice.auth(),
-            &json!({"code": right}),
-        )
-        .await;
+    let (s, v) = phone_code(&ts, &alice, json!({"code": right})).await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(
         (v["phone"].as_str(), v["discoverable"].as_bool()),
         (Some("+14155550123"), Some(false))
     );
-    let (s, v) = ts
-        .post_as(
-            "/users/@me/phone/verify",
-            alice.auth(),
-            &json!({"code": right}),
-        )
-        .await;
+    let (s, v) = phone_code(&ts, &alice, json!({"code": right})).await;
     assert_eq!(s, 401, "a code works once: {v}");
-    let (s, v) = ts
-        .patch(
-            "/users/@me/phone",
-            alice.auth(),
-            &json!({"discoverable": true}),
-        )
-        .await;
+    let (s, v) = set_phone(&ts, &alice, json!({"discoverable": true})).await;
     assert_eq!((s, v["discoverable"].as_bool()), (200, Some(true)), "{v}");
 
     // The same number cannot be verified by another account.
@@ -147,13 +100,12 @@ async fn phones_are_verified_by_sms_and_only_discoverable_users_are_found() {
     let (s, _) = verify(&ts, &sms, &carol, "+447700900123").await;
     assert_eq!(s, 200);
 
-    let (s, found) = ts
-        .post_as(
-            "/users/@me/contacts",
-            dave.auth(),
-            &json!({"phone_numbers": ["+14155550123", "+447700900123", "+15555550100"]}),
-        )
-        .await;
+    let (s, found) = find_contacts(
+        &ts,
+        &dave,
+        json!({"phone_numbers": ["+14155550123", "+447700900123", "+15555550100"]}),
+    )
+    .await;
     assert_eq!(s, 200, "{found}");
     let found = found.as_array().expect("array");
     assert_eq!(found.len(), 1, "only the discoverable user: {found:?}");
@@ -161,49 +113,24 @@ async fn phones_are_verified_by_sms_and_only_discoverable_users_are_found() {
     assert_eq!(found[0]["phone_number"], "+14155550123");
 
     // Refusals: a bad number names its index; too many or none.
-    let (s, v) = ts
-        .post_as(
-            "/users/@me/contacts",
-            dave.auth(),
-            &json!({"phone_numbers": ["+14155550123", "555"]}),
-        )
-        .await;
+    let (s, v) = find_contacts(
+        &ts,
+        &dave,
+        json!({"phone_numbers": ["+14155550123", "555"]}),
+    )
+    .await;
     assert_eq!((s, code(&v)), (400, 50035), "{v}");
     assert!(v["errors"]["phone_numbers"]["1"].is_object(), "{v}");
     let many: Vec<String> = (0..101).map(|i| format!("+1415555{i:04}")).collect();
-    let (s, v) = ts
-        .post_as(
-            "/users/@me/contacts",
-            dave.auth(),
-            &json!({"phone_numbers": many}),
-        )
-        .await;
+    let (s, v) = find_contacts(&ts, &dave, json!({"phone_numbers": many})).await;
     assert_eq!((s, code(&v)), (400, 50035), "{v}");
-    let (s, v) = ts
-        .post_as(
-            "/users/@me/contacts",
-            dave.auth(),
-            &json!({"phone_numbers": []}),
-        )
-        .await;
+    let (s, v) = find_contacts(&ts, &dave, json!({"phone_numbers": []})).await;
     assert_eq!((s, code(&v)), (400, 50035), "{v}");
 
     // Hiding or removing the number hides the user.
-    let (s, _) = ts
-        .patch(
-            "/users/@me/phone",
-            alice.auth(),
-            &json!({"discoverable": false}),
-        )
-        .await;
+    let (s, _) = set_phone(&ts, &alice, json!({"discoverable": false})).await;
     assert_eq!(s, 200);
-    let (_, found) = ts
-        .post_as(
-            "/users/@me/contacts",
-            dave.auth(),
-            &json!({"phone_numbers": ["+14155550123"]}),
-        )
-        .await;
+    let (_, found) = find_contacts(&ts, &dave, json!({"phone_numbers": ["+14155550123"]})).await;
     assert_eq!(found.as_array().map(Vec::len), Some(0), "{found}");
     let (s, _) = ts.delete("/users/@me/phone", alice.auth()).await;
     assert_eq!(s, 204);

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use super::{befriend, channel_ids, code, say};
+use super::{add_recipient, befriend, channel_ids, code, create_private, remove_recipient, say};
 use crate::harness::{TestServer, TestUser};
 use crate::messages::events;
 
@@ -28,23 +28,11 @@ async fn groups_hold_ten_members_and_the_owner_manages_them() {
     let ids: Vec<&str> = friends.iter().map(|f| f.id.as_str()).collect();
 
     // Eleven members (the owner and ten) is one too many.
-    let (s, v) = ts
-        .post_as(
-            "/users/@me/channels",
-            owner.auth(),
-            &json!({"recipients": ids}),
-        )
-        .await;
+    let (s, v) = create_private(&ts, &owner, json!({"recipients": ids})).await;
     assert_eq!((s, code(&v)), (400, 30004), "{v}");
 
     let mut ev = events(&ts);
-    let (s, g) = ts
-        .post_as(
-            "/users/@me/channels",
-            owner.auth(),
-            &json!({"recipients": ids[..9], "name": "Crew"}),
-        )
-        .await;
+    let (s, g) = create_private(&ts, &owner, json!({"recipients": ids[..9], "name": "Crew"})).await;
     assert_eq!(s, 200, "{g}");
     assert_eq!(
         (g["type"].as_i64(), g["name"].as_str()),
@@ -57,49 +45,21 @@ async fn groups_hold_ten_members_and_the_owner_manages_them() {
 
     // The eleventh member is refused; a member who is not the owner may not add or remove.
     let tenth = &friends[9];
-    let (s, v) = ts
-        .put(
-            &format!("/channels/{gid}/recipients/{}", tenth.id),
-            owner.auth(),
-            &json!({}),
-        )
-        .await;
+    let (s, v) = add_recipient(&ts, &owner, &gid, tenth).await;
     assert_eq!((s, code(&v)), (400, 30004), "11th member: {v}");
-    let (s, v) = ts
-        .put(
-            &format!("/channels/{gid}/recipients/{}", tenth.id),
-            friends[0].auth(),
-            &json!({}),
-        )
-        .await;
+    let (s, v) = add_recipient(&ts, &friends[0], &gid, tenth).await;
     assert_eq!((s, code(&v)), (403, 50013), "non-owner add: {v}");
-    let (s, v) = ts
-        .delete(
-            &format!("/channels/{gid}/recipients/{}", friends[1].id),
-            friends[0].auth(),
-        )
-        .await;
+    let (s, v) = remove_recipient(&ts, &friends[0], &gid, &friends[1]).await;
     assert_eq!((s, code(&v)), (403, 50013), "non-owner remove: {v}");
     // Outsiders see nothing.
     let (s, v) = ts.get(&format!("/channels/{gid}"), tenth.auth()).await;
     assert_eq!((s, code(&v)), (404, 10003), "{v}");
 
     // The owner removes one and adds the tenth; members talk.
-    let (s, v) = ts
-        .delete(
-            &format!("/channels/{gid}/recipients/{}", friends[8].id),
-            owner.auth(),
-        )
-        .await;
+    let (s, v) = remove_recipient(&ts, &owner, &gid, &friends[8]).await;
     assert_eq!(s, 204, "{v}");
     assert!(channel_ids(&ts, &friends[8]).await.is_empty());
-    let (s, v) = ts
-        .put(
-            &format!("/channels/{gid}/recipients/{}", tenth.id),
-            owner.auth(),
-            &json!({}),
-        )
-        .await;
+    let (s, v) = add_recipient(&ts, &owner, &gid, tenth).await;
     assert_eq!(s, 204, "{v}");
     assert_eq!(
         ev.next("CHANNEL_RECIPIENT_ADD").await.data["user"]["id"],
@@ -156,13 +116,12 @@ async fn leaving_passes_ownership_and_the_last_one_out_deletes_the_group() {
     let ts = TestServer::start().await;
     let owner = ts.user("owner").await;
     let friends = friends_of(&ts, &owner, 2).await;
-    let (s, g) = ts
-        .post_as(
-            "/users/@me/channels",
-            owner.auth(),
-            &json!({"recipients": [friends[0].id, friends[1].id]}),
-        )
-        .await;
+    let (s, g) = create_private(
+        &ts,
+        &owner,
+        json!({"recipients": [friends[0].id, friends[1].id]}),
+    )
+    .await;
     assert_eq!(s, 200, "{g}");
     assert!(g["name"].is_null());
     let gid = g["id"].as_str().expect("id").to_owned();
@@ -191,12 +150,7 @@ async fn leaving_passes_ownership_and_the_last_one_out_deletes_the_group() {
     assert_eq!(theirs.as_array().map(Vec::len), Some(1));
 
     // Self-removal through the recipients route, then the last one leaves.
-    let (s, v) = ts
-        .delete(
-            &format!("/channels/{gid}/recipients/{}", friends[1].id),
-            friends[1].auth(),
-        )
-        .await;
+    let (s, v) = remove_recipient(&ts, &friends[1], &gid, &friends[1]).await;
     assert_eq!(s, 204, "{v}");
     let (s, _) = ts
         .delete(&format!("/channels/{gid}"), friends[0].auth())
@@ -210,12 +164,11 @@ async fn leaving_passes_ownership_and_the_last_one_out_deletes_the_group() {
 
     // Groups need people one may message.
     let stranger = ts.user("stranger").await;
-    let (s, v) = ts
-        .post_as(
-            "/users/@me/channels",
-            owner.auth(),
-            &json!({"recipients": [friends[0].id, stranger.id]}),
-        )
-        .await;
+    let (s, v) = create_private(
+        &ts,
+        &owner,
+        json!({"recipients": [friends[0].id, stranger.id]}),
+    )
+    .await;
     assert_eq!((s, code(&v)), (403, 50007), "{v}");
 }

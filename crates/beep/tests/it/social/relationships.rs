@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use super::{befriend, code, open_dm, rels};
+use super::{ask, befriend, code, open_dm, rels, remove_rel, set_rel};
 use crate::harness::TestServer;
 use crate::messages::events;
 
@@ -13,13 +13,7 @@ async fn requests_by_username_become_friendships_with_events() {
     let bob = ts.user("bob").await;
     let mut ev = events(&ts);
 
-    let (s, v) = ts
-        .post_as(
-            "/users/@me/relationships",
-            alice.auth(),
-            &json!({"username": "BOB"}),
-        )
-        .await;
+    let (s, v) = ask(&ts, &alice, "BOB").await;
     assert_eq!(s, 204, "{v}");
     assert_eq!(rels(&ts, &alice).await, vec![(bob.id.clone(), 4)]);
     assert_eq!(rels(&ts, &bob).await, vec![(alice.id.clone(), 3)]);
@@ -33,21 +27,9 @@ async fn requests_by_username_become_friendships_with_events() {
     assert_eq!(to_bob.data["user"]["username"], "alice");
 
     // Asking twice changes nothing; the other side asking back accepts.
-    let (s, _) = ts
-        .post_as(
-            "/users/@me/relationships",
-            alice.auth(),
-            &json!({"username": "bob"}),
-        )
-        .await;
+    let (s, _) = ask(&ts, &alice, "bob").await;
     assert_eq!(s, 204);
-    let (s, _) = ts
-        .post_as(
-            "/users/@me/relationships",
-            bob.auth(),
-            &json!({"username": "alice"}),
-        )
-        .await;
+    let (s, _) = ask(&ts, &bob, "alice").await;
     assert_eq!(s, 204);
     assert_eq!(rels(&ts, &alice).await, vec![(bob.id.clone(), 1)]);
     assert_eq!(rels(&ts, &bob).await, vec![(alice.id.clone(), 1)]);
@@ -55,29 +37,11 @@ async fn requests_by_username_become_friendships_with_events() {
     assert!(list[0]["since"].is_string(), "{list}");
 
     // Refusals: unknown name, oneself, an unknown type, an unknown user.
-    let (s, v) = ts
-        .post_as(
-            "/users/@me/relationships",
-            alice.auth(),
-            &json!({"username": "nobody"}),
-        )
-        .await;
+    let (s, v) = ask(&ts, &alice, "nobody").await;
     assert_eq!((s, code(&v)), (400, 80004), "{v}");
-    let (s, v) = ts
-        .post_as(
-            "/users/@me/relationships",
-            alice.auth(),
-            &json!({"username": "alice"}),
-        )
-        .await;
+    let (s, v) = ask(&ts, &alice, "alice").await;
     assert_eq!((s, code(&v)), (400, 50035), "{v}");
-    let (s, v) = ts
-        .put(
-            &format!("/users/@me/relationships/{}", bob.id),
-            alice.auth(),
-            &json!({"type": 5}),
-        )
-        .await;
+    let (s, v) = set_rel(&ts, &alice, &bob, json!({"type": 5})).await;
     assert_eq!((s, code(&v)), (400, 50035), "{v}");
     let (s, v) = ts
         .put(
@@ -100,38 +64,20 @@ async fn a_blocked_user_cannot_ask_or_message_until_unblocked() {
 
     // Bob blocks his friend Alice: the friendship ends, Alice's row goes.
     let mut ev = events(&ts);
-    let (s, v) = ts
-        .put(
-            &format!("/users/@me/relationships/{}", alice.id),
-            bob.auth(),
-            &json!({"type": 2}),
-        )
-        .await;
+    let (s, v) = set_rel(&ts, &bob, &alice, json!({"type": 2})).await;
     assert_eq!(s, 204, "{v}");
     assert_eq!(rels(&ts, &bob).await, vec![(alice.id.clone(), 2)]);
     assert!(rels(&ts, &alice).await.is_empty());
     let removed = ev.next("RELATIONSHIP_REMOVE").await;
     assert_eq!(removed.data["id"], bob.id.as_str());
 
-    let (s, v) = ts
-        .post_as(
-            "/users/@me/relationships",
-            alice.auth(),
-            &json!({"username": "bob"}),
-        )
-        .await;
+    let (s, v) = ask(&ts, &alice, "bob").await;
     assert_eq!(
         (s, code(&v)),
         (400, 80000),
         "request from a blocked user: {v}"
     );
-    let (s, v) = ts
-        .put(
-            &format!("/users/@me/relationships/{}", bob.id),
-            alice.auth(),
-            &json!({}),
-        )
-        .await;
+    let (s, v) = set_rel(&ts, &alice, &bob, json!({})).await;
     assert_eq!((s, code(&v)), (400, 80000), "{v}");
     let (s, v) = open_dm(&ts, &alice, &bob).await;
     assert_eq!((s, code(&v)), (403, 50007), "DM from a blocked user: {v}");
@@ -139,21 +85,10 @@ async fn a_blocked_user_cannot_ask_or_message_until_unblocked() {
     assert_eq!((s, code(&v)), (403, 50007), "DM to a user one blocked: {v}");
 
     // Unblocking lets Alice ask again.
-    let (s, _) = ts
-        .delete(
-            &format!("/users/@me/relationships/{}", alice.id),
-            bob.auth(),
-        )
-        .await;
+    let (s, _) = remove_rel(&ts, &bob, &alice).await;
     assert_eq!(s, 204);
     assert!(rels(&ts, &bob).await.is_empty());
-    let (s, v) = ts
-        .post_as(
-            "/users/@me/relationships",
-            alice.auth(),
-            &json!({"username": "bob"}),
-        )
-        .await;
+    let (s, v) = ask(&ts, &alice, "bob").await;
     assert_eq!(s, 204, "{v}");
 }
 
@@ -194,42 +129,18 @@ async fn relationships_stop_at_the_configured_limit() {
     let carol = ts.user("carol").await;
     let dave = ts.user("dave").await;
     for other in ["bob", "carol"] {
-        let (s, v) = ts
-            .post_as(
-                "/users/@me/relationships",
-                alice.auth(),
-                &json!({"username": other}),
-            )
-            .await;
+        let (s, v) = ask(&ts, &alice, other).await;
         assert_eq!(s, 204, "{v}");
     }
-    let (s, v) = ts
-        .post_as(
-            "/users/@me/relationships",
-            alice.auth(),
-            &json!({"username": "dave"}),
-        )
-        .await;
+    let (s, v) = ask(&ts, &alice, "dave").await;
     assert_eq!((s, code(&v)), (400, 30002), "{v}");
     // Nor may someone else add a row to Alice's full list.
-    let (s, v) = ts
-        .put(
-            &format!("/users/@me/relationships/{}", alice.id),
-            dave.auth(),
-            &json!({}),
-        )
-        .await;
+    let (s, v) = set_rel(&ts, &dave, &alice, json!({})).await;
     assert_eq!((s, code(&v)), (400, 30002), "{v}");
     assert!(rels(&ts, &dave).await.is_empty());
     // Changing an existing row is fine: Bob accepts, Alice blocks Carol.
     befriend_back(&ts, &bob, &alice).await;
-    let (s, _) = ts
-        .put(
-            &format!("/users/@me/relationships/{}", carol.id),
-            alice.auth(),
-            &json!({"type": 2}),
-        )
-        .await;
+    let (s, _) = set_rel(&ts, &alice, &carol, json!({"type": 2})).await;
     assert_eq!(s, 204);
     assert_eq!(
         rels(&ts, &alice).await,
@@ -243,12 +154,6 @@ async fn befriend_back(
     who: &crate::harness::TestUser,
     from: &crate::harness::TestUser,
 ) {
-    let (s, v) = ts
-        .put(
-            &format!("/users/@me/relationships/{}", from.id),
-            who.auth(),
-            &json!({}),
-        )
-        .await;
+    let (s, v) = set_rel(ts, who, from, json!({})).await;
     assert_eq!(s, 204, "{v}");
 }
