@@ -607,8 +607,11 @@ pub trait MemberStore: Send + Sync {
         after: Option<UserId>,
         limit: u32,
     ) -> Result<Vec<MemberRecord>>;
-    /// Members whose username or nickname starts with `query` (case-insensitive),
-    /// by user id, at most `limit`.
+    /// Members whose username, global name or nickname starts with `query`,
+    /// all folded by the search analyzer (case, diacritics; CJK kept), at most
+    /// `limit`: exact matches first, then username prefixes, then the others,
+    /// each by username. An empty query lists members; a query with nothing
+    /// left after folding (only punctuation) finds nobody.
     async fn search_members(
         &self,
         guild: GuildId,
@@ -760,7 +763,7 @@ pub(crate) fn role_list(text: Option<String>) -> Vec<RoleId> {
 
 /// The lower-case key member search matches nicknames on.
 pub(crate) fn nick_key(nick: Option<&str>) -> Option<String> {
-    nick.map(str::to_lowercase)
+    nick.map(beep_search::fold)
 }
 
 /// A `LIKE` pattern matching values that start with `query` (lower-cased), with

@@ -17,6 +17,7 @@ pub mod conformance;
 mod discovery;
 pub mod files;
 pub mod guilds;
+mod member_search;
 pub mod messages;
 mod migrations;
 pub mod notifications;

@@ -80,6 +80,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "0010_search_directory",
         sql: include_str!("../migrations/sqlite/0010_search_directory.sql"),
     },
+    Migration {
+        version: 11,
+        name: "0011_member_search",
+        sql: include_str!("../migrations/sqlite/0011_member_search.sql"),
+    },
 ];
 
 /// The PostgreSQL migrations, in order. Same versions and names as [`SQLITE`].
@@ -133,6 +138,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 10,
         name: "0010_search_directory",
         sql: include_str!("../migrations/postgres/0010_search_directory.sql"),
+    },
+    Migration {
+        version: 11,
+        name: "0011_member_search",
+        sql: include_str!("../migrations/postgres/0011_member_search.sql"),
     },
 ];
 

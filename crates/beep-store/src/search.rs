@@ -58,13 +58,23 @@ pub struct MessageSearch {
     pub order: SearchOrder,
     pub offset: u32,
     pub limit: u32,
+    /// Count matches exactly up to this many; beyond, the total is this
+    /// number and not exact (see [`SearchPage::total_exact`]).
+    pub count_cap: u32,
 }
+
+/// The usual count cap: Discord's deepest page ends at offset + limit =
+/// 10,000, so every reachable page is within an exact count.
+pub const COUNT_CAP: u32 = 10_000;
 
 /// A page of results.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SearchPage {
-    /// How many messages match in all.
+    /// How many messages match in all, counted up to the search's
+    /// `count_cap`: beyond it, the cap.
     pub total: u64,
+    /// Whether `total` is the exact count (false: more than `count_cap` match).
+    pub total_exact: bool,
     /// The page, in the order asked.
     pub messages: Vec<MessageRecord>,
 }
@@ -371,6 +381,16 @@ pub(crate) fn is_void(s: &MessageSearch) -> bool {
     matches!(&s.scope, SearchScope::Channels(list) if list.is_empty())
 }
 
+/// The total of a count taken up to `cap + 1` rows: `(total, exact)`.
+pub(crate) fn capped_total(counted: i64, cap: u32) -> (u64, bool) {
+    let counted = u64::try_from(counted).unwrap_or(0);
+    if counted > u64::from(cap) {
+        (u64::from(cap), false)
+    } else {
+        (counted, true)
+    }
+}
+
 /// Put fetched messages in the order of `ids`.
 pub(crate) fn in_order(ids: &[i64], mut found: Vec<MessageRecord>) -> Vec<MessageRecord> {
     let mut out = Vec::with_capacity(ids.len());
@@ -399,6 +419,7 @@ mod tests {
             order: SearchOrder::Newest,
             offset: 0,
             limit: 25,
+            count_cap: COUNT_CAP,
         }
     }
 

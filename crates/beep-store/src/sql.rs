@@ -33,8 +33,8 @@ pub(crate) const USER_COLUMNS: &str = user_columns!();
 pub(crate) const INSERT_USER: &str = concat!(
     "INSERT INTO users (id, username, username_key, username_skeleton, email, email_key, \
      password_hash, global_name, first_name, last_name, avatar, bot, admin, verified, locale, \
-     created_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
+     created_at, username_fold, global_name_fold) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
      RETURNING ",
     user_columns!()
 );
@@ -132,6 +132,8 @@ pub(crate) fn user_patch(id: i64, patch: &UserPatch) -> Option<PatchSql> {
         sets.push(("username", Value::Text(Some(username.clone()))));
         sets.push(("username_key", Value::Text(Some(key.clone()))));
         sets.push(("username_skeleton", Value::Text(Some(skeleton.clone()))));
+        let fold = beep_search::fold(username);
+        sets.push(("username_fold", Value::Text(Some(fold))));
     }
     if let Some((email, key)) = &patch.email {
         sets.push(("email", Value::Text(email.clone())));
@@ -149,6 +151,10 @@ pub(crate) fn user_patch(id: i64, patch: &UserPatch) -> Option<PatchSql> {
         if let Some(v) = value {
             sets.push((column, Value::Text(v.clone())));
         }
+    }
+    if let Some(v) = &patch.global_name {
+        let fold = beep_search::fold(v.as_deref().unwrap_or(""));
+        sets.push(("global_name_fold", Value::Text(Some(fold))));
     }
     if let Some(v) = &patch.bio {
         sets.push(("bio", Value::Text(Some(v.clone()))));

@@ -289,8 +289,11 @@ pub(crate) const MEMBERS: &str = concat!(
 );
 pub(crate) const SEARCH_MEMBERS: &str = concat!(
     member_select!(),
-    " WHERE m.guild_id = $1 AND (m.nick_key LIKE $2 ESCAPE '\\' OR u.username_key LIKE $2 \
-     ESCAPE '\\') ORDER BY m.user_id LIMIT $3"
+    " WHERE m.guild_id = $1 AND (u.username_fold LIKE $2 ESCAPE '\\' \
+     OR u.global_name_fold LIKE $2 ESCAPE '\\' OR m.nick_key LIKE $2 ESCAPE '\\') \
+     ORDER BY CASE WHEN u.username_fold = $3 OR u.global_name_fold = $3 OR m.nick_key = $3 \
+     THEN 0 WHEN u.username_fold LIKE $2 ESCAPE '\\' THEN 1 ELSE 2 END, u.username_fold, m.user_id \
+     LIMIT $4"
 );
 pub(crate) const DELETE_MEMBER_ROLES: &str =
     "DELETE FROM member_roles WHERE guild_id = $1 AND user_id = $2";

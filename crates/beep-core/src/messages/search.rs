@@ -47,7 +47,12 @@ pub struct SearchParams(pub Vec<(String, String)>);
 /// content that matched `content`, as written there.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SearchResults {
+    /// How many messages match, counted exactly up to 10,000 (every page
+    /// reachable with `offset` ≤ 9975); beyond, 10,000 (as Discord, whose
+    /// count is approximate, this is not the exact number).
     pub total_results: u64,
+    /// Beep: whether `total_results` is exact (false: more than 10,000 match).
+    pub total_results_exact: bool,
     /// One array per hit, holding the message (Discord once added context
     /// messages around it; it no longer does).
     #[schema(value_type = Vec<Vec<Object>>)]
@@ -346,6 +351,7 @@ impl Messages {
             order: c.order,
             offset: c.offset,
             limit: c.limit,
+            count_cap: beep_store::search::COUNT_CAP,
         };
         let page = self.store.search_messages(&search).await?;
         let rendered = self
@@ -370,6 +376,7 @@ impl Messages {
         }
         Ok(SearchResults {
             total_results: page.total,
+            total_results_exact: page.total_exact,
             messages,
             doing_deep_historical_index: false,
         })

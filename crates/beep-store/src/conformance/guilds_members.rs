@@ -90,8 +90,12 @@ pub async fn members_join_list_search(store: DynStore) {
         let store = store.clone();
         async move { ids(&ok(store.search_members(g.id, query, 10).await, "search")) }
     };
-    assert_eq!(search("al").await, vec![2, 3], "username prefix, any case");
-    assert_eq!(search("AL").await, vec![2, 3]);
+    assert_eq!(
+        search("al").await,
+        vec![3, 2],
+        "username prefix, any case, by folded username"
+    );
+    assert_eq!(search("AL").await, vec![3, 2]);
     assert_eq!(search("zor").await, vec![4], "nickname prefix");
     assert_eq!(
         search("bob").await,
@@ -107,6 +111,80 @@ pub async fn members_join_list_search(store: DynStore) {
     assert!(search("lice").await.is_empty(), "prefixes only");
     let limited = ok(store.search_members(g.id, "", 2).await, "empty query");
     assert_eq!(limited.len(), 2);
+}
+
+/// Member search folds case and diacritics, keeps CJK, matches username,
+/// global name and nick prefixes, follows name and nick changes, and ranks
+/// exact matches, then username prefixes, then the others.
+pub async fn members_search_folds(store: DynStore) {
+    let owner = user(&store, 1, "owner").await;
+    let zoe = user(&store, 2, "zoë_k").await;
+    let tokyo = user(&store, 3, "tk").await;
+    let zed = user(&store, 4, "zed").await;
+    let g = guild(&store, 100, owner, "g").await;
+    for u in [zoe, tokyo, zed] {
+        join(&store, g.id, u).await;
+    }
+    let search = |query: &'static str| {
+        let store = store.clone();
+        async move {
+            ok(store.search_members(g.id, query, 10).await, "search")
+                .iter()
+                .map(|m| m.user.id.as_i64())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(search("ZO").await, vec![2], "case and diacritics folded");
+    assert_eq!(search("zoe").await, vec![2]);
+    assert!(search("東").await.is_empty());
+    let global = crate::UserPatch {
+        global_name: Some(Some("東京 Zoé".into())),
+        ..crate::UserPatch::default()
+    };
+    ok(store.update_user(tokyo, &global).await, "global name");
+    assert_eq!(search("東").await, vec![3], "CJK global name prefix");
+    assert_eq!(
+        search("zo").await,
+        vec![2],
+        "prefixes only: the folded global name starts with 東京"
+    );
+    let nick = MemberPatch {
+        nick: Some(Some("Zéd".into())),
+        ..MemberPatch::default()
+    };
+    ok(store.update_member(g.id, zoe, &nick, &[]).await, "nick");
+    assert_eq!(
+        search("zed").await,
+        vec![4, 2],
+        "exact username before an exact nick of a later username"
+    );
+    assert_eq!(search("ze").await, vec![4, 2], "username prefix first");
+    let clear = MemberPatch {
+        nick: Some(None),
+        ..MemberPatch::default()
+    };
+    ok(
+        store.update_member(g.id, zoe, &clear, &[]).await,
+        "clear nick",
+    );
+    assert_eq!(
+        search("ze").await,
+        vec![4],
+        "a cleared nick no longer matches"
+    );
+    let rename = crate::UserPatch {
+        username: Some(("zara".into(), "zara".into(), "zara".into())),
+        ..crate::UserPatch::default()
+    };
+    ok(store.update_user(zed, &rename).await, "rename");
+    assert!(search("zed").await.is_empty(), "the old username is gone");
+    assert_eq!(search("zar").await, vec![4]);
+    ok(
+        store.reindex_guilds().await,
+        "reindex folds the names again",
+    );
+    assert_eq!(search("zar").await, vec![4]);
+    assert_eq!(search("東").await, vec![3]);
 }
 
 /// Patches set nick, mute, deaf and timeout; roles are replaced, and role ids of

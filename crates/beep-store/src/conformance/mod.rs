@@ -57,7 +57,7 @@ pub use guilds_channels::{
 };
 pub use guilds_members::{
     bans_lifecycle, invites_create_list_delete, invites_join, invites_last_use_is_taken_once,
-    members_join_list_search, members_update_roles_and_remove,
+    members_join_list_search, members_search_folds, members_update_roles_and_remove,
 };
 pub use lifecycle::{close_rejects_later_calls, concurrent_writes_all_land, ping_works};
 pub use messages::{
@@ -71,8 +71,8 @@ pub use notifications::{
     notifications_digest_and_presence, notifications_list_and_read, receipts_positions,
 };
 pub use search::{
-    search_filters_and_orders, search_follows_edits_and_deletes, search_matches_text,
-    search_reindex_rebuilds,
+    search_counts_up_to_cap, search_filters_and_orders, search_follows_edits_and_deletes,
+    search_matches_text, search_reindex_rebuilds,
 };
 pub use sessions::{
     sessions_lifecycle, sessions_revoke_all_except_one, sessions_rotate_refresh_compare_and_swap,
@@ -127,6 +127,7 @@ macro_rules! __conformance_cases {
             channels_delete_subtree
             channels_overwrites
             members_join_list_search
+            members_search_folds
             members_update_roles_and_remove
             bans_lifecycle
             invites_create_list_delete
@@ -163,6 +164,7 @@ macro_rules! __conformance_cases {
             files_deletion_queue_claims_and_leases
             search_matches_text
             search_filters_and_orders
+            search_counts_up_to_cap
             search_follows_edits_and_deletes
             search_reindex_rebuilds
         ] }
@@ -302,7 +304,7 @@ fn assert_between(t: DateTime<Utc>, before: DateTime<Utc>, after: DateTime<Utc>,
 
 /// A user with everything derived from `name`: key and skeleton lower-cased,
 /// email `name@example.com`.
-fn new_user(id: i64, name: &str) -> NewUser {
+pub(crate) fn new_user(id: i64, name: &str) -> NewUser {
     let key = name.to_lowercase();
     NewUser {
         id: UserId::from_i64(id),

@@ -24,6 +24,7 @@ fn search(g: GuildId, content: &str) -> MessageSearch {
         order: SearchOrder::Newest,
         offset: 0,
         limit: 25,
+        count_cap: crate::search::COUNT_CAP,
     }
 }
 
@@ -215,6 +216,50 @@ pub async fn search_filters_and_orders(store: DynStore) {
     let mut s = search(g, "");
     s.authors = vec![alice];
     assert_eq!(found(&store, &s).await.0, vec![1010, 1003, 1001]);
+}
+
+/// Counting stops at `count_cap`: up to it the total is exact, beyond it the
+/// total is the cap and marked inexact; the page and the scope stay exact.
+pub async fn search_counts_up_to_cap(store: DynStore) {
+    let (alice, _bob, g, ch) = setup(&store).await;
+    let other = ChannelId::from_i64(102);
+    for i in 0..5 {
+        put(&store, text(2001 + i, ch, g, alice, "capped word")).await;
+    }
+    for i in 0..3 {
+        put(&store, text(2101 + i, other, g, alice, "capped word")).await;
+    }
+    let mut s = search(g, "capped word");
+    let page = ok(store.search_messages(&s).await, "search");
+    assert_eq!((page.total, page.total_exact), (8, true));
+    for (cap, want) in [
+        (8, (8, true)),
+        (7, (7, false)),
+        (3, (3, false)),
+        (0, (0, false)),
+    ] {
+        s.count_cap = cap;
+        s.limit = 4;
+        let page = ok(store.search_messages(&s).await, "search");
+        assert_eq!((page.total, page.total_exact), want, "cap {cap}");
+        let ids: Vec<i64> = page.messages.iter().map(|m| m.id.as_i64()).collect();
+        assert_eq!(
+            ids,
+            vec![2103, 2102, 2101, 2005],
+            "page is whole, cap {cap}"
+        );
+    }
+    // Only channels in scope are counted, even near the cap.
+    s.scope = SearchScope::Channels(vec![ch]);
+    s.count_cap = 5;
+    let page = ok(store.search_messages(&s).await, "search");
+    assert_eq!((page.total, page.total_exact), (5, true));
+    s.count_cap = 4;
+    s.offset = 4;
+    let page = ok(store.search_messages(&s).await, "search");
+    assert_eq!((page.total, page.total_exact), (4, false));
+    let ids: Vec<i64> = page.messages.iter().map(|m| m.id.as_i64()).collect();
+    assert_eq!(ids, vec![2001], "pages past the cap are still served");
 }
 
 /// Edits replace what the index holds; every kind of delete removes it (one,

@@ -21,7 +21,9 @@ impl UserStore for PostgresStore {
         let created_at = sql::now();
         let c = self.client().await?;
         let st = c.prepare_cached(sql::INSERT_USER).await?;
-        let params: [&(dyn ToSql + Sync); 16] = [
+        let username_fold = beep_search::fold(&u.username);
+        let global_name_fold = beep_search::fold(u.global_name.as_deref().unwrap_or(""));
+        let params: [&(dyn ToSql + Sync); 18] = [
             &u.id.as_i64(),
             &u.username,
             &u.username_key,
@@ -38,6 +40,8 @@ impl UserStore for PostgresStore {
             &u.verified,
             &u.locale,
             &created_at,
+            &username_fold,
+            &global_name_fold,
         ];
         user(&c.query_one(&st, &params).await?)
     }

@@ -669,12 +669,15 @@ impl MemberStore for PostgresStore {
         query: &str,
         limit: u32,
     ) -> Result<Vec<MemberRecord>> {
-        let pattern = prefix_pattern(query);
+        let Some(folded) = crate::member_search::folded_query(query) else {
+            return Ok(Vec::new());
+        };
+        let pattern = prefix_pattern(&folded);
         let c = self.client().await?;
         rows(
             &c,
             q::SEARCH_MEMBERS,
-            &[&guild.as_i64(), &pattern, &i64::from(limit)],
+            &[&guild.as_i64(), &pattern, &folded, &i64::from(limit)],
             member_row,
         )
         .await

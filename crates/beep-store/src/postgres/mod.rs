@@ -74,6 +74,8 @@ impl PostgresStore {
         };
         // Guilds from before migration 0010 get their discovery entry.
         crate::discovery::pg_rebuild(&store.client().await?, false).await?;
+        // Users and nicks from before migration 0011 get their folded names.
+        crate::member_search::pg_rebuild(&store.client().await?, false).await?;
         Ok(store)
     }
 

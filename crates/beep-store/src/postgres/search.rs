@@ -28,6 +28,7 @@ impl SearchStore for PostgresStore {
         if s::is_void(search) {
             return Ok(SearchPage {
                 total: 0,
+                total_exact: true,
                 messages: Vec::new(),
             });
         }
@@ -54,15 +55,23 @@ impl SearchStore for PostgresStore {
              SELECT s.message_id FROM s, (SELECT CAST($1 AS TEXT)::tsquery AS q) q \
              ORDER BY {order} LIMIT $4 OFFSET $5"
         );
+        // Bounded: up to `max(cap, FEW) + 1` matches, enough to report the
+        // capped total and to choose the plan.
         let count_sql = format!(
-            "SELECT COUNT(*) FROM message_search s, (SELECT CAST($1 AS TEXT)::tsquery AS q) q \
-             WHERE s.doc @@ q.q AND {filters}"
+            "SELECT COUNT(*) FROM (SELECT 1 FROM message_search s, \
+             (SELECT CAST($1 AS TEXT)::tsquery AS q) q \
+             WHERE s.doc @@ q.q AND {filters} LIMIT $4) n"
         );
         let (lo, hi) = s::id_bounds(search);
         let (limit, offset) = (i64::from(search.limit), i64::from(search.offset));
+        let cap = search.count_cap;
+        let count_limit = i64::from(cap).max(FEW) + 1;
         let c = self.client().await?;
         let st = c.prepare_cached(&count_sql).await?;
-        let total: i64 = c.query_one(&st, &[&query, &lo, &hi]).await?.try_get(0)?;
+        let total: i64 = c
+            .query_one(&st, &[&query, &lo, &hi, &count_limit])
+            .await?
+            .try_get(0)?;
         let sql = if total <= FEW { &few_sql } else { &page_sql };
         let st = c.prepare_cached(sql).await?;
         let ids: Vec<i64> = c
@@ -74,8 +83,10 @@ impl SearchStore for PostgresStore {
         drop(c);
         let wanted: Vec<MessageId> = ids.iter().map(|i| MessageId::from_i64(*i)).collect();
         let found = self.messages_by_ids(&wanted).await?;
+        let (total, total_exact) = s::capped_total(total, cap);
         Ok(SearchPage {
-            total: u64::try_from(total).unwrap_or(0),
+            total,
+            total_exact,
             messages: s::in_order(&ids, found),
         })
     }
@@ -126,10 +137,12 @@ impl SearchStore for PostgresStore {
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
-    /// Rebuild the discovery index in one transaction.
+    /// Rebuild the discovery index in one transaction (and fold the member
+    /// search names again).
     async fn reindex_guilds(&self) -> Result<u64> {
         let mut c = self.client().await?;
         let tx = c.transaction().await?;
+        crate::member_search::pg_rebuild(&tx, true).await?;
         let n = crate::discovery::pg_rebuild(&tx, true).await?;
         tx.commit().await?;
         Ok(n)

@@ -40,6 +40,8 @@ impl UserStore for SqliteStore {
                     u.verified,
                     u.locale,
                     created_at,
+                    beep_search::fold(&u.username),
+                    beep_search::fold(u.global_name.as_deref().unwrap_or("")),
                 ];
                 Ok(st.query_row(params, user)?)
             })

@@ -749,13 +749,16 @@ impl MemberStore for SqliteStore {
         query: &str,
         limit: u32,
     ) -> Result<Vec<MemberRecord>> {
-        let pattern = prefix_pattern(query);
+        let Some(folded) = crate::member_search::folded_query(query) else {
+            return Ok(Vec::new());
+        };
+        let pattern = prefix_pattern(&folded);
         self.readers
             .read(move |c| {
                 rows(
                     c,
                     q::SEARCH_MEMBERS,
-                    params![guild.as_i64(), pattern, i64::from(limit)],
+                    params![guild.as_i64(), pattern, folded, i64::from(limit)],
                     member_row,
                 )
             })
@@ -1608,8 +1611,8 @@ mod tests {
     }
 
     #[test]
-    fn nick_keys_are_lower_case() {
-        assert_eq!(nick_key(Some("ÉLodie")).as_deref(), Some("élodie"));
+    fn nick_keys_are_folded() {
+        assert_eq!(nick_key(Some("ÉLodie")).as_deref(), Some("elodie"));
         assert_eq!(nick_key(None), None);
     }
 }

@@ -89,8 +89,12 @@ impl SqliteStore {
         // migrates it, all of which read-only connections could not do.
         let (writer, applied) = Writer::start(config).await?;
         // Guilds from before migration 0010 get their discovery entry.
+        // Users and nicks from before migration 0011 get their folded names.
         if let Err(e) = writer
-            .write(|c| crate::discovery::sqlite_rebuild(c, false))
+            .write(|c| {
+                crate::discovery::sqlite_rebuild(c, false)?;
+                crate::member_search::sqlite_rebuild(c, false)
+            })
             .await
         {
             writer.stop().await;

@@ -26,6 +26,7 @@ impl SearchStore for SqliteStore {
         if s::is_void(search) {
             return Ok(SearchPage {
                 total: 0,
+                total_exact: true,
                 messages: Vec::new(),
             });
         }
@@ -43,11 +44,16 @@ impl SearchStore for SqliteStore {
             "SELECT rowid FROM message_search WHERE message_search MATCH $1 AND {filters} \
              ORDER BY {order} LIMIT $4 OFFSET $5"
         );
+        // Bounded: FTS5 stops after `cap + 1` matches (an exact count of a
+        // word in most messages walks its whole posting list).
         let count_sql = format!(
-            "SELECT COUNT(*) FROM message_search WHERE message_search MATCH $1 AND {filters}"
+            "SELECT COUNT(*) FROM (SELECT 1 FROM message_search \
+             WHERE message_search MATCH $1 AND {filters} LIMIT $4)"
         );
         let (lo, hi) = s::id_bounds(search);
         let (limit, offset) = (i64::from(search.limit), i64::from(search.offset));
+        let cap = search.count_cap;
+        let count_limit = i64::from(cap) + 1;
         let (ids, total) = self
             .readers
             .read(move |c| {
@@ -57,14 +63,16 @@ impl SearchStore for SqliteStore {
                     .collect::<rusqlite::Result<Vec<i64>>>()?;
                 let total: i64 = c
                     .prepare_cached(&count_sql)?
-                    .query_row(params![expr, lo, hi], |r| r.get(0))?;
+                    .query_row(params![expr, lo, hi, count_limit], |r| r.get(0))?;
                 Ok((ids, total))
             })
             .await?;
         let wanted: Vec<MessageId> = ids.iter().map(|i| MessageId::from_i64(*i)).collect();
         let found = self.messages_by_ids(&wanted).await?;
+        let (total, total_exact) = s::capped_total(total, cap);
         Ok(SearchPage {
-            total: u64::try_from(total).unwrap_or(0),
+            total,
+            total_exact,
             messages: s::in_order(&ids, found),
         })
     }
@@ -123,10 +131,14 @@ impl SearchStore for SqliteStore {
             .await
     }
 
-    /// Rebuild the discovery index in one transaction.
+    /// Rebuild the discovery index in one transaction (and fold the member
+    /// search names again).
     async fn reindex_guilds(&self) -> Result<u64> {
         self.writer
-            .write(|c| crate::discovery::sqlite_rebuild(c, true))
+            .write(|c| {
+                crate::member_search::sqlite_rebuild(c, true)?;
+                crate::discovery::sqlite_rebuild(c, true)
+            })
             .await
     }
 }

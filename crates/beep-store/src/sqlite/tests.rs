@@ -50,7 +50,11 @@ fn insert_x(x: i64) -> impl FnOnce(&Connection) -> crate::Result<()> + Send + 's
 #[test]
 fn shared_statements_number_parameters_in_order() {
     let c = Connection::open_in_memory().expect("in-memory database");
-    c.execute_batch(SQLITE[0].sql).expect("schema");
+    // The whole schema: later migrations add columns these statements write.
+    for m in SQLITE {
+        c.execute_batch(m.sql)
+            .unwrap_or_else(|e| panic!("{}: {e}", m.name));
+    }
     let full_patch = UserPatch {
         username: Some(("A".into(), "a".into(), "a".into())),
         email: Some((None, None)),
@@ -70,7 +74,6 @@ fn shared_statements_number_parameters_in_order() {
         settings: Some(serde_json::json!({})),
     };
     let patch_sql = user_patch(1, &full_patch).expect("non-empty patch").sql;
-    c.execute_batch(SQLITE[1].sql).expect("auth schema");
     let all = sql::ALL.iter().chain(crate::sql_auth::ALL_SQLITE).copied();
     for text in all.chain([patch_sql.as_str()]) {
         let st = c.prepare(text).unwrap_or_else(|e| panic!("{text}: {e}"));
@@ -250,4 +253,38 @@ async fn database_is_in_wal_mode_with_foreign_keys() {
     assert_eq!(fk, 1);
     assert_eq!(sync, 2, "synchronous=FULL by default");
     store.close().await;
+}
+
+/// Users from before migration 0011 (no folded names) get them when the store
+/// opens.
+#[tokio::test]
+async fn member_search_names_are_folded_at_open() {
+    use crate::UserStore;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open_in(&dir).await;
+    let mut u = crate::conformance::new_user(1, "zoe");
+    u.global_name = Some("Zoë 東京".into());
+    store.insert_user(&u).await.expect("insert user");
+    store
+        .writer
+        .write(|c| {
+            Ok(c.execute_batch("UPDATE users SET username_fold = NULL, global_name_fold = NULL")?)
+        })
+        .await
+        .expect("forget the folded names");
+    store.close().await;
+    let reopened = open_in(&dir).await;
+    let folded = reopened
+        .readers
+        .read(|c| {
+            Ok(c.query_row(
+                "SELECT username_fold, global_name_fold FROM users WHERE id = 1",
+                [],
+                |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
+            )?)
+        })
+        .await
+        .expect("folded names");
+    assert_eq!(folded, ("zoe".to_owned(), "zoe東京".to_owned()));
+    reopened.close().await;
 }

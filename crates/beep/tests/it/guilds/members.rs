@@ -289,3 +289,78 @@ async fn kicks_follow_permissions_and_the_hierarchy() {
     // A kicked member may come back with an invite.
     w.join(&dave).await;
 }
+
+/// Member search uses the search analyzer: case and diacritics folded, CJK
+/// kept, prefixes of username, global name and nick, changes reflected, exact
+/// matches and username prefixes first.
+#[tokio::test]
+async fn member_search_folds_names_and_follows_changes() {
+    let w = world().await;
+    let zk = w.member("zk").await;
+    let tokyo = w.member("tokyo1").await;
+    let nandu = w.member("nandu").await;
+    let search = |query: &'static str| {
+        let (ts, path) = (&w.ts, w.g("/members/search?limit=10&query="));
+        let auth = zk.auth();
+        async move {
+            let (s, v) = ts.get(&format!("{path}{}", urlencode(query)), auth).await;
+            assert_eq!(s, 200, "{query}: {v}");
+            v.as_array()
+                .expect("list")
+                .iter()
+                .map(|m| str_of(&m["user"]["id"]))
+                .collect::<Vec<_>>()
+        }
+    };
+    let (s, v) =
+        w.ts.patch("/users/@me", zk.auth(), &json!({"global_name": "Zoë K"}))
+            .await;
+    assert_eq!(s, 200, "{v}");
+    let (s, v) =
+        w.ts.patch("/users/@me", tokyo.auth(), &json!({"global_name": "東京"}))
+            .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(
+        search("ZOE").await,
+        vec![zk.id.clone()],
+        "folded global name"
+    );
+    assert_eq!(search("zoë").await, vec![zk.id.clone()]);
+    assert_eq!(search("東").await, vec![tokyo.id.clone()], "CJK prefix");
+    assert!(search("京").await.is_empty(), "prefixes only");
+    assert!(search("%").await.is_empty(), "punctuation finds nobody");
+
+    let (s, v) =
+        w.ts.patch(&w.g("/members/@me"), zk.auth(), &json!({"nick": "Ñandú"}))
+            .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(
+        search("NAND").await,
+        vec![nandu.id.clone(), zk.id.clone()],
+        "the username prefix ranks before the nick"
+    );
+    let (s, v) =
+        w.ts.patch(&w.g("/members/@me"), zk.auth(), &json!({"nick": null}))
+            .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(search("nand").await, vec![nandu.id.clone()], "nick cleared");
+    let (s, v) =
+        w.ts.patch("/users/@me", zk.auth(), &json!({"global_name": "Kay"}))
+            .await;
+    assert_eq!(s, 200, "{v}");
+    assert!(
+        search("zoe").await.is_empty(),
+        "the old global name is gone"
+    );
+    assert_eq!(search("kay").await, vec![zk.id.clone()]);
+}
+
+/// Percent-encode a query value (UTF-8 bytes).
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
