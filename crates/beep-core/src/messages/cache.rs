@@ -149,7 +149,14 @@ impl GuildCache {
         };
         let guild = match &e.audience {
             Audience::Guild { guild_id, .. } => Some(*guild_id),
-            Audience::Users(_) => from_data("guild_id").or_else(|| from_data("id")),
+            // A user-addressed GUILD_* event names its guild by `id`; a private
+            // channel's CHANNEL_* event has no guild and leaves the cache alone.
+            Audience::Users(_) => from_data("guild_id").or_else(|| {
+                e.name
+                    .starts_with("GUILD_")
+                    .then(|| from_data("id"))
+                    .flatten()
+            }),
         };
         if let Some(g) = guild {
             self.invalidate(g);
@@ -285,6 +292,17 @@ mod tests {
         gone.data = json!({"id": "20"});
         cache.observe(&gone);
         assert!(cache.channel(ChannelId::from_i64(2)).is_none());
+    }
+
+    #[test]
+    fn private_channel_events_leave_the_cache_alone() {
+        let cache = GuildCache::new(Duration::from_secs(60));
+        let before = cache.generation();
+        let mut dm = event("CHANNEL_CREATE", 0);
+        dm.audience = Audience::Users(vec![]);
+        dm.data = json!({"id": "30", "type": 1});
+        cache.observe(&dm);
+        assert_eq!(cache.generation(), before, "no guild to invalidate");
     }
 
     #[test]
