@@ -173,14 +173,6 @@ impl Files {
         self.inner.storage.put(&cache_key, out.clone()).await?;
         Ok((out, images::mime(format)))
     }
-
-    /// Delete every stored image of `owner` of this kind (account or guild deleted).
-    pub async fn delete_images(&self, kind: ImageKind, owner: u64) -> Result<()> {
-        self.inner
-            .storage
-            .delete_prefix(&format!("{}/{owner}", kind.prefix()))
-            .await
-    }
 }
 
 #[cfg(test)]

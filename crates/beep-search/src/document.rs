@@ -78,6 +78,16 @@ pub fn mention_token(id: i64) -> String {
     format!("m{id}")
 }
 
+/// The prefix of every text token of a message: the id of its guild, or of
+/// its channel for a DM or group. A search of a guild asks for its prefixed
+/// words, so the engine walks only that guild's postings of each word instead
+/// of intersecting them with the guild's `g` token, whose posting list holds
+/// every message of the guild. Digits between two letters: one scope's tokens
+/// can never be another's.
+pub fn scope_prefix(id: i64) -> String {
+    format!("s{id}s")
+}
+
 /// The parts of a message the index is built from.
 #[derive(Debug, Clone, Copy)]
 pub struct MessageFields<'a> {
@@ -118,6 +128,10 @@ impl Document {
             }
         }
         let mut doc = Document::of_text(&text);
+        let prefix = scope_prefix(m.guild_id.unwrap_or(m.channel_id));
+        for column in [&mut doc.plain, &mut doc.english, &mut doc.french] {
+            *column = prefixed(column, &prefix);
+        }
         let mut meta = Vec::new();
         if let Some(g) = m.guild_id {
             meta.push(guild_token(g));
@@ -160,6 +174,23 @@ impl Document {
     pub fn columns(&self) -> [&str; 4] {
         [&self.plain, &self.english, &self.french, &self.meta]
     }
+}
+
+/// Every space-separated token of `column` behind `prefix`.
+fn prefixed(column: &str, prefix: &str) -> String {
+    let mut out = String::with_capacity(column.len() + column.len() / 3 * prefix.len());
+    if column.is_empty() {
+        return out;
+    }
+    // Positions stay aligned across the columns: every piece is prefixed.
+    for (i, token) in column.split(' ').enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str(prefix);
+        out.push_str(token);
+    }
+    out
 }
 
 /// What a message has: a link in its content, embeds, attachments, and images,
@@ -224,6 +255,30 @@ mod tests {
             attachments: r#"[{"content_type":"audio/ogg"}]"#,
         });
         assert_eq!(d.meta, "g1 c2 a3 m4 hlink hembed hfile himage hsound");
-        assert!(d.plain.ends_with("a cat"));
+        assert!(d.plain.ends_with("s1sa s1scat"), "{}", d.plain);
+    }
+
+    #[test]
+    fn text_tokens_carry_their_scope() {
+        let fields = |guild_id| MessageFields {
+            guild_id,
+            channel_id: 22,
+            author_id: 3,
+            mention_users: &[],
+            content: "Running home",
+            embeds: "[]",
+            attachments: "[]",
+        };
+        let d = Document::of_message(&fields(Some(7)));
+        assert_eq!(d.plain, "s7srunning s7shome");
+        assert_eq!(d.english, "s7srun s7shome");
+        // A DM or group: its channel is the scope.
+        let d = Document::of_message(&fields(None));
+        assert_eq!(d.plain, "s22srunning s22shome");
+        let d = Document::of_message(&MessageFields {
+            content: "",
+            ..fields(Some(7))
+        });
+        assert_eq!((d.plain.as_str(), d.french.as_str()), ("", ""));
     }
 }

@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 
 use beep_types::{SessionId, UserId};
 
+mod backfill;
 pub mod bulk;
 pub mod conformance;
 mod discovery;

@@ -85,6 +85,11 @@ pub(crate) const SQLITE: &[Migration] = &[
         name: "0011_member_search",
         sql: include_str!("../migrations/sqlite/0011_member_search.sql"),
     },
+    Migration {
+        version: 12,
+        name: "0012_backfills",
+        sql: include_str!("../migrations/sqlite/0012_backfills.sql"),
+    },
 ];
 
 /// The PostgreSQL migrations, in order. Same versions and names as [`SQLITE`].
@@ -143,6 +148,11 @@ pub(crate) const POSTGRES: &[Migration] = &[
         version: 11,
         name: "0011_member_search",
         sql: include_str!("../migrations/postgres/0011_member_search.sql"),
+    },
+    Migration {
+        version: 12,
+        name: "0012_backfills",
+        sql: include_str!("../migrations/postgres/0012_backfills.sql"),
     },
 ];
 

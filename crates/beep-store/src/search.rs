@@ -26,8 +26,34 @@ use crate::messages::{MessageRecord, NewMessage};
 pub enum SearchScope {
     /// Every channel of a guild.
     Guild(GuildId),
-    /// These channels (of any guilds, or private ones).
-    Channels(Vec<ChannelId>),
+    /// These channels of a guild (none: nothing is found).
+    Only {
+        guild: GuildId,
+        channels: Vec<ChannelId>,
+    },
+    /// Every channel of a guild but these (the cheaper form when a searcher
+    /// reads most channels: the excluded ones are looked up only for the
+    /// messages that match otherwise).
+    Except {
+        guild: GuildId,
+        channels: Vec<ChannelId>,
+    },
+    /// A DM or group channel.
+    Private(ChannelId),
+}
+
+impl SearchScope {
+    /// The id whose [`beep_search::document::scope_prefix`] the text tokens
+    /// of the messages in scope carry.
+    fn prefix(&self) -> String {
+        let id = match self {
+            SearchScope::Guild(g)
+            | SearchScope::Only { guild: g, .. }
+            | SearchScope::Except { guild: g, .. } => g.as_i64(),
+            SearchScope::Private(c) => c.as_i64(),
+        };
+        beep_search::document::scope_prefix(id)
+    }
 }
 
 /// The order of results.
@@ -142,15 +168,22 @@ pub(crate) fn seed_document(m: &crate::bulk::SeedMessage) -> Document {
     })
 }
 
-/// The meta tokens every result must have, as groups of alternatives.
+/// The meta tokens every result must have, as groups of alternatives. The
+/// scope needs no token when the search has words (they carry it, see
+/// [`SearchScope::prefix`]), except to pick some of a guild's channels.
 fn meta_groups(s: &MessageSearch) -> Vec<Vec<String>> {
     use beep_search::document::{author_token, channel_token, guild_token, mention_token};
     let mut groups = Vec::new();
+    let words = !s.query.terms.is_empty();
     match &s.scope {
-        SearchScope::Guild(g) => groups.push(vec![guild_token(g.as_i64())]),
-        SearchScope::Channels(list) => {
-            groups.push(list.iter().map(|c| channel_token(c.as_i64())).collect());
+        SearchScope::Guild(g) | SearchScope::Except { guild: g, .. } if !words => {
+            groups.push(vec![guild_token(g.as_i64())]);
         }
+        SearchScope::Private(c) if !words => groups.push(vec![channel_token(c.as_i64())]),
+        SearchScope::Only { channels, .. } => {
+            groups.push(channels.iter().map(|c| channel_token(c.as_i64())).collect());
+        }
+        _ => {}
     }
     if !s.authors.is_empty() {
         groups.push(s.authors.iter().map(|a| author_token(a.as_i64())).collect());
@@ -169,6 +202,18 @@ fn meta_groups(s: &MessageSearch) -> Vec<Vec<String>> {
     groups
 }
 
+/// The meta tokens no result may have (the channels an `Except` scope leaves
+/// out).
+fn excluded(s: &MessageSearch) -> Vec<String> {
+    match &s.scope {
+        SearchScope::Except { channels, .. } => channels
+            .iter()
+            .map(|c| beep_search::document::channel_token(c.as_i64()))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// An FTS5 string: tokens never hold `"`, but quote it the FTS5 way anyway.
 fn fts5_string(tokens: &[&str]) -> String {
     format!("\"{}\"", tokens.join(" ").replace('"', "\"\""))
@@ -177,6 +222,7 @@ fn fts5_string(tokens: &[&str]) -> String {
 /// The FTS5 `MATCH` expression of a search (columns `plain`, `english`,
 /// `french`, `meta`).
 pub(crate) fn fts5_match(s: &MessageSearch) -> String {
+    let prefix = s.scope.prefix();
     let mut parts: Vec<String> = meta_groups(s)
         .into_iter()
         .map(|alts| {
@@ -185,27 +231,35 @@ pub(crate) fn fts5_match(s: &MessageSearch) -> String {
         })
         .collect();
     for term in &s.query.terms {
-        parts.push(fts5_term(term));
+        parts.push(fts5_term(term, &prefix));
     }
-    parts.join(" AND ")
+    let all = parts.join(" AND ");
+    let out = excluded(s);
+    if out.is_empty() {
+        return all;
+    }
+    let out: Vec<String> = out.iter().map(|t| fts5_string(&[t])).collect();
+    format!("({all}) NOT meta : ({})", out.join(" OR "))
 }
 
-fn fts5_term(term: &Term) -> String {
+fn fts5_term(term: &Term, prefix: &str) -> String {
+    let scoped = |pick: &dyn Fn(&beep_search::QueryToken) -> &str| -> Vec<String> {
+        term.tokens
+            .iter()
+            .map(|t| format!("{prefix}{}", pick(t)))
+            .collect()
+    };
+    let strs = |v: &[String]| fts5_string(&v.iter().map(String::as_str).collect::<Vec<_>>());
     if term.prefix {
-        let plain: Vec<&str> = term.tokens.iter().map(|t| t.plain.as_str()).collect();
-        return format!("plain : {} *", fts5_string(&plain));
+        return format!("plain : {} *", strs(&scoped(&|t| &t.plain)));
     }
-    let en: Vec<&str> = term.tokens.iter().map(|t| t.english.as_str()).collect();
-    let fr: Vec<&str> = term.tokens.iter().map(|t| t.french.as_str()).collect();
+    let en = scoped(&|t| &t.english);
+    let fr = scoped(&|t| &t.french);
     if en == fr {
         // One phrase over both columns reads its posting list once, not twice.
-        return format!("{{english french}} : {}", fts5_string(&en));
+        return format!("{{english french}} : {}", strs(&en));
     }
-    format!(
-        "(english : {} OR french : {})",
-        fts5_string(&en),
-        fts5_string(&fr)
-    )
+    format!("(english : {} OR french : {})", strs(&en), strs(&fr))
 }
 
 /// The lexeme prefix of each column in the PostgreSQL `tsvector`.
@@ -246,6 +300,7 @@ pub(crate) fn pg_tsvector(d: &Document) -> String {
 
 /// The `tsquery` text of a search.
 pub(crate) fn pg_tsquery(s: &MessageSearch) -> String {
+    let prefix = s.scope.prefix();
     let mut parts: Vec<String> = meta_groups(s)
         .into_iter()
         .map(|alts| {
@@ -254,12 +309,17 @@ pub(crate) fn pg_tsquery(s: &MessageSearch) -> String {
         })
         .collect();
     for term in &s.query.terms {
-        parts.push(pg_term(term));
+        parts.push(pg_term(term, &prefix));
+    }
+    let out = excluded(s);
+    if !out.is_empty() {
+        let out: Vec<String> = out.iter().map(|t| pg_lexeme(3, t)).collect();
+        parts.push(format!("!({})", out.join(" | ")));
     }
     parts.join(" & ")
 }
 
-fn pg_term(term: &Term) -> String {
+fn pg_term(term: &Term, prefix: &str) -> String {
     let phrase = |column: usize, pick: &dyn Fn(&beep_search::QueryToken) -> &str| {
         let n = term.tokens.len();
         let lexemes: Vec<String> = term
@@ -267,7 +327,7 @@ fn pg_term(term: &Term) -> String {
             .iter()
             .enumerate()
             .map(|(i, t)| {
-                let l = pg_lexeme(column, pick(t));
+                let l = pg_lexeme(column, &format!("{prefix}{}", pick(t)));
                 if term.prefix && i + 1 == n {
                     format!("{l}:*")
                 } else {
@@ -378,7 +438,7 @@ pub(crate) fn id_bounds(s: &MessageSearch) -> (i64, i64) {
 
 /// Whether the search can match nothing (no channel in scope).
 pub(crate) fn is_void(s: &MessageSearch) -> bool {
-    matches!(&s.scope, SearchScope::Channels(list) if list.is_empty())
+    matches!(&s.scope, SearchScope::Only { channels, .. } if channels.is_empty())
 }
 
 /// The total of a count taken up to `cap + 1` rows: `(total, exact)`.
@@ -427,18 +487,47 @@ mod tests {
     fn fts5_expressions_quote_everything() {
         assert_eq!(
             fts5_match(&search(r#"Running "big cat" conf*"#)),
-            "meta : (\"g1\") AND meta : (\"a2\" OR \"a3\") AND meta : (\"hlink\") AND \
-             (english : \"run\" OR french : \"running\") AND \
-             {english french} : \"big cat\" AND plain : \"conf\" *"
+            "meta : (\"a2\" OR \"a3\") AND meta : (\"hlink\") AND \
+             (english : \"s1srun\" OR french : \"s1srunning\") AND \
+             {english french} : \"s1sbig s1scat\" AND plain : \"s1sconf\" *"
         );
+        // Without words the scope is a token; an `Except` scope excludes.
+        let mut s = search("");
+        s.scope = SearchScope::Except {
+            guild: GuildId::from_i64(1),
+            channels: vec![ChannelId::from_i64(5), ChannelId::from_i64(6)],
+        };
+        assert_eq!(
+            fts5_match(&s),
+            "(meta : (\"g1\") AND meta : (\"a2\" OR \"a3\") AND meta : (\"hlink\")) \
+             NOT meta : (\"c5\" OR \"c6\")"
+        );
+        s.scope = SearchScope::Private(ChannelId::from_i64(9));
+        s.query = Query::parse("hi");
+        s.authors.clear();
+        s.has.clear();
+        assert_eq!(fts5_match(&s), "{english french} : \"s9shi\"");
     }
 
     #[test]
     fn tsqueries_quote_everything() {
         assert_eq!(
             pg_tsquery(&search("big conf*")),
-            "('x.g1') & ('x.a2' | 'x.a3') & ('x.hlink') & (('e.big') | ('f.big')) & ('p.conf':*)"
+            "('x.a2' | 'x.a3') & ('x.hlink') & (('e.s1sbig') | ('f.s1sbig')) & ('p.s1sconf':*)"
         );
+        let mut s = search("big");
+        s.scope = SearchScope::Only {
+            guild: GuildId::from_i64(1),
+            channels: vec![ChannelId::from_i64(5)],
+        };
+        s.authors.clear();
+        s.has.clear();
+        assert_eq!(pg_tsquery(&s), "('x.c5') & (('e.s1sbig') | ('f.s1sbig'))");
+        s.scope = SearchScope::Except {
+            guild: GuildId::from_i64(1),
+            channels: vec![ChannelId::from_i64(5)],
+        };
+        assert_eq!(pg_tsquery(&s), "(('e.s1sbig') | ('f.s1sbig')) & !('x.c5')");
     }
 
     #[test]

@@ -61,7 +61,7 @@ error_table! {
     EmailNotVerified = (40002, 401, "You need to verify your email address before logging in.");
     /// A one-time code (email verification, password reset, email change) that is
     /// wrong, used, expired or out of attempts.
-    InvalidCode = (50035, 401, "Invalid Form Body");
+    InvalidCode = (50035, 400, "Invalid Form Body");
     /// A login ticket of the two-factor step that is unknown or expired.
     InvalidMfaTicket = (60006, 401, "Invalid two-factor login ticket");
     /// A wrong, replayed or used TOTP or backup code during login.

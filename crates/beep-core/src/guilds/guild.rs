@@ -429,12 +429,8 @@ impl Guilds {
             return Err(Error::new(ErrorCode::UnknownGuild));
         }
         info!(action = "GUILD_DELETE", user = %actor, guild = %guild, "guild deleted");
-        for kind in [ImageKind::Icon, ImageKind::Banner] {
-            // The guild is gone whatever happens to its pictures.
-            if let Err(e) = self.files.delete_images(kind, guild.get()).await {
-                tracing::warn!(guild = %guild, error = %e, "could not delete guild images");
-            }
-        }
+        // Its pictures go through the store's deletion queue (a trigger of
+        // the guild's delete).
         // The gateway still knows who was in the guild; the store no longer does.
         self.publish(
             "GUILD_DELETE",

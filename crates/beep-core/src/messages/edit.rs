@@ -159,8 +159,9 @@ impl Messages {
         if !own {
             access.require(Permissions::MANAGE_MESSAGES)?;
         }
-        if let Some(gone) = self.store.delete_message(channel, id).await? {
-            self.forget_files(&[gone]).await;
+        // The files go through the store's deletion queue (filled in the
+        // delete's own transaction, see beep-files' ledger).
+        if self.store.delete_message(channel, id).await?.is_some() {
             self.publish(
                 "MESSAGE_DELETE",
                 json!({"id": id, "channel_id": channel, "guild_id": access.guild_id()}),
@@ -193,16 +194,10 @@ impl Messages {
         if ids.iter().any(|id| id.0.timestamp_ms() < oldest) {
             return Err(Error::new(ErrorCode::BulkDeleteTooOld));
         }
-        let gone = self.store.messages_by_ids(&ids).await?;
         let deleted = self.store.delete_messages(channel, &ids).await?;
         if deleted.is_empty() {
             return Ok(());
         }
-        let deleted_records: Vec<MessageRecord> = gone
-            .into_iter()
-            .filter(|m| m.channel_id == channel && deleted.contains(&m.id))
-            .collect();
-        self.forget_files(&deleted_records).await;
         self.publish(
             "MESSAGE_DELETE_BULK",
             json!({"ids": deleted, "channel_id": channel, "guild_id": access.guild_id()}),
@@ -210,24 +205,5 @@ impl Messages {
             Intents::GUILD_MESSAGES,
         );
         Ok(())
-    }
-
-    /// Delete the stored files of deleted messages (best effort: a file left
-    /// behind is unreachable, since its URLs are only signed for messages).
-    async fn forget_files(&self, gone: &[MessageRecord]) {
-        for m in gone {
-            let files: Vec<StoredAttachment> =
-                serde_json::from_str(&m.attachments).unwrap_or_default();
-            for a in files {
-                if let Err(e) = self
-                    .render
-                    .files()
-                    .delete_attachment(a.channel_id, a.id)
-                    .await
-                {
-                    tracing::warn!(error = %e, attachment = %a.id, "could not delete an attachment's file");
-                }
-            }
-        }
     }
 }

@@ -120,21 +120,34 @@ impl Messages {
             .render
             .many(&records, me.user_id, ReactionScope::Range)
             .await?;
-        self.receipts(&access, &mut list).await?;
-        if self.blanks_content(me, &access).await? {
-            for m in &mut list {
+        self.present(me, &access, &mut list).await?;
+        Ok(list)
+    }
+
+    /// The last step of every read of messages (history, one message, pins):
+    /// receipts in private channels, and the content blanked for a bot without
+    /// the MESSAGE_CONTENT intent (see [`Messages::blanks_content`]).
+    pub(crate) async fn present(
+        &self,
+        me: &Principal,
+        access: &Access,
+        list: &mut [Message],
+    ) -> Result<()> {
+        self.receipts(access, list).await?;
+        if self.blanks_content(me, access.guild_id().is_some()).await? {
+            for m in list {
                 blank_content(m, me);
             }
         }
-        Ok(list)
+        Ok(())
     }
 
     /// Whether `me` reads this channel's messages without their content, as on
     /// Discord's REST API: a bot whose application lacks the MESSAGE_CONTENT
     /// intent flags, in a guild channel (DMs keep it). A bot without an
     /// application (`beep admin create-bot`) keeps it.
-    async fn blanks_content(&self, me: &Principal, access: &Access) -> Result<bool> {
-        if !me.bot || access.guild_id().is_none() {
+    pub(crate) async fn blanks_content(&self, me: &Principal, in_guild: bool) -> Result<bool> {
+        if !me.bot || !in_guild {
             return Ok(false);
         }
         let app = self
@@ -181,18 +194,19 @@ impl Messages {
         }
         let m = self.message_in(&access, id).await?;
         let mut one = [self.render.one(&m, me.user_id, ReactionScope::Each).await?];
-        self.receipts(&access, &mut one).await?;
-        let [mut m] = one;
-        if self.blanks_content(me, &access).await? {
-            blank_content(&mut m, me);
-        }
+        self.present(me, &access, &mut one).await?;
+        let [m] = one;
         Ok(m)
     }
 }
 
 /// Empty what MESSAGE_CONTENT guards (content, embeds, attachments,
-/// components), except in `me`'s own messages and those mentioning `me`.
-fn blank_content(m: &mut Message, me: &Principal) {
+/// components), except in `me`'s own messages and those mentioning `me`; the
+/// message replied to is judged on its own.
+pub(crate) fn blank_content(m: &mut Message, me: &Principal) {
+    if let Some(Some(r)) = m.referenced_message.as_mut() {
+        blank_content(r, me);
+    }
     if m.author.id == me.user_id || m.mentions.iter().any(|u| u.user.id == me.user_id) {
         return;
     }

@@ -54,9 +54,12 @@ impl Messages {
             .store
             .pinned_messages(channel, None, self.limits.max_pins)
             .await?;
-        self.render
+        let mut rendered = self
+            .render
             .many(&list, me.user_id, ReactionScope::Each)
-            .await
+            .await?;
+        self.present(me, &access, &mut rendered).await?;
+        Ok(rendered)
     }
 
     /// `GET /channels/{id}/messages/pins?before&limit`: a page of pins.
@@ -90,10 +93,11 @@ impl Messages {
             .await?;
         let has_more = list.len() > limit as usize;
         list.truncate(limit as usize);
-        let rendered = self
+        let mut rendered = self
             .render
             .many(&list, me.user_id, ReactionScope::Each)
             .await?;
+        self.present(me, &access, &mut rendered).await?;
         let items = list
             .iter()
             .zip(rendered)

@@ -289,29 +289,34 @@ impl Messages {
         let readable = self.readable_channels(me.user_id, guild).await?;
         let checked = params.check()?;
         let scope = if checked.channels.is_empty() {
-            if readable.len() == readable_total(&readable) {
-                // Every channel is readable: the guild's token alone says it.
+            let (open, hidden): (Vec<_>, Vec<_>) = readable.iter().partition(|(_, r)| *r);
+            let ids = |list: Vec<&(ChannelId, bool)>| list.into_iter().map(|(c, _)| *c).collect();
+            if hidden.is_empty() {
+                // Every channel is readable: the guild alone says it.
                 SearchScope::Guild(guild)
+            } else if hidden.len() <= open.len() {
+                SearchScope::Except {
+                    guild,
+                    channels: ids(hidden),
+                }
             } else {
-                SearchScope::Channels(
-                    readable
-                        .iter()
-                        .filter(|(_, r)| *r)
-                        .map(|(c, _)| *c)
-                        .collect(),
-                )
+                SearchScope::Only {
+                    guild,
+                    channels: ids(open),
+                }
             }
         } else {
-            SearchScope::Channels(
-                checked
+            SearchScope::Only {
+                guild,
+                channels: checked
                     .channels
                     .iter()
                     .copied()
                     .filter(|c| readable.iter().any(|(r, ok)| r == c && *ok))
                     .collect(),
-            )
+            }
         };
-        self.run_search(me, scope, checked).await
+        self.run_search(me, scope, checked, true).await
     }
 
     /// `GET /channels/{id}/messages/search`: messages of one channel. A channel
@@ -325,12 +330,23 @@ impl Messages {
     ) -> Result<SearchResults> {
         let access = self.message_access(me.user_id, channel).await?;
         let checked = params.check()?;
-        let scope = if access.holds(Permissions::READ_MESSAGE_HISTORY) {
-            SearchScope::Channels(vec![channel])
-        } else {
-            SearchScope::Channels(Vec::new())
+        if !access.holds(Permissions::READ_MESSAGE_HISTORY) {
+            return Ok(SearchResults {
+                total_results: 0,
+                total_results_exact: true,
+                messages: Vec::new(),
+                doing_deep_historical_index: false,
+            });
+        }
+        let in_guild = access.guild_id().is_some();
+        let scope = match access.guild_id() {
+            Some(guild) => SearchScope::Only {
+                guild,
+                channels: vec![channel],
+            },
+            None => SearchScope::Private(channel),
         };
-        self.run_search(me, scope, checked).await
+        self.run_search(me, scope, checked, in_guild).await
     }
 
     async fn run_search(
@@ -338,6 +354,7 @@ impl Messages {
         me: &Principal,
         scope: SearchScope,
         c: Checked,
+        in_guild: bool,
     ) -> Result<SearchResults> {
         let search = MessageSearch {
             scope,
@@ -354,19 +371,31 @@ impl Messages {
             count_cap: beep_store::search::COUNT_CAP,
         };
         let page = self.store.search_messages(&search).await?;
-        let rendered = self
+        let mut rendered = self
             .render
             .many(&page.messages, me.user_id, ReactionScope::None)
             .await?;
+        let blank = self.blanks_content(me, in_guild).await?;
+        if blank {
+            for m in &mut rendered {
+                super::history::blank_content(m, me);
+            }
+        }
         let mut messages = Vec::with_capacity(rendered.len());
         for (record, msg) in page.messages.iter().zip(rendered) {
+            // A blanked message shows no highlights (they would tell what it said).
+            let blanked = blank && msg.content.is_empty();
             let mut v = serde_json::to_value(&msg).map_err(Error::internal)?;
             if let Value::Object(map) = &mut v {
                 if let Some(g) = record.guild_id {
                     map.insert("guild_id".into(), Value::String(g.to_string()));
                 }
                 map.insert("hit".into(), Value::Bool(true));
-                let marks = search.query.highlights(&record.content);
+                let marks = if blanked {
+                    Vec::new()
+                } else {
+                    search.query.highlights(&record.content)
+                };
                 map.insert(
                     "highlights".into(),
                     Value::Array(marks.into_iter().map(Value::String).collect()),
@@ -421,11 +450,6 @@ impl Messages {
             })
             .collect())
     }
-}
-
-/// How many of the channels are readable.
-fn readable_total(list: &[(ChannelId, bool)]) -> usize {
-    list.iter().filter(|(_, r)| *r).count()
 }
 
 #[cfg(test)]

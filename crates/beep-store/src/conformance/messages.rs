@@ -10,7 +10,7 @@ use crate::messages::{EmojiKey, MentionSet, MessagePatch, MessageRef, NewMessage
 use crate::{DynStore, MemberPatch, Refusal};
 
 /// A plain message `id` by `author` in `channel` of `guild`.
-pub(super) fn new_message(
+pub(crate) fn new_message(
     id: i64,
     channel: ChannelId,
     guild: GuildId,
@@ -43,7 +43,7 @@ pub(super) fn new_message(
 
 /// Alice (1) owning guild 100 (text channel 101, voice channel 102), and Bob (2)
 /// a member of it.
-pub(super) async fn setup(store: &DynStore) -> (UserId, UserId, GuildId, ChannelId) {
+pub(crate) async fn setup(store: &DynStore) -> (UserId, UserId, GuildId, ChannelId) {
     let alice = user(store, 1, "alice").await;
     let bob = user(store, 2, "bob").await;
     let g = guild(store, 100, alice, "hall").await;

@@ -28,7 +28,7 @@ mod guilds;
 mod guilds_channels;
 mod guilds_members;
 mod lifecycle;
-mod messages;
+pub(crate) mod messages;
 mod messages_hooks;
 mod notifications;
 mod search;

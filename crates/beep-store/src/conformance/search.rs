@@ -170,9 +170,20 @@ pub async fn search_filters_and_orders(store: DynStore) {
     assert_eq!(found(&store, &s).await, (vec![1003, 1002], 2));
     s.min_id = None;
     s.max_id = None;
-    s.scope = SearchScope::Channels(vec![voice]);
+    s.scope = SearchScope::Only {
+        guild: g,
+        channels: vec![voice],
+    };
     assert_eq!(found(&store, &s).await, (vec![1003], 1));
-    s.scope = SearchScope::Channels(vec![]);
+    s.scope = SearchScope::Except {
+        guild: g,
+        channels: vec![voice],
+    };
+    assert_eq!(found(&store, &s).await, (vec![1004, 1002, 1001], 3));
+    s.scope = SearchScope::Only {
+        guild: g,
+        channels: vec![],
+    };
     assert_eq!(found(&store, &s).await, (vec![], 0));
     s.scope = SearchScope::Guild(g);
     // Pages and orders; the total stays the whole count.
@@ -250,7 +261,10 @@ pub async fn search_counts_up_to_cap(store: DynStore) {
         );
     }
     // Only channels in scope are counted, even near the cap.
-    s.scope = SearchScope::Channels(vec![ch]);
+    s.scope = SearchScope::Only {
+        guild: g,
+        channels: vec![ch],
+    };
     s.count_cap = 5;
     let page = ok(store.search_messages(&s).await, "search");
     assert_eq!((page.total, page.total_exact), (5, true));

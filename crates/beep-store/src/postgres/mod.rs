@@ -23,6 +23,7 @@ mod messages;
 mod messages_hooks;
 mod notifications;
 mod search;
+pub(crate) use search::reindex_all as reindex_all_messages;
 mod social;
 
 /// Settings of the PostgreSQL backend.
@@ -72,10 +73,8 @@ impl PostgresStore {
             pool,
             closed: AtomicBool::new(false),
         };
-        // Guilds from before migration 0010 get their discovery entry.
-        crate::discovery::pg_rebuild(&store.client().await?, false).await?;
-        // Users and nicks from before migration 0011 get their folded names.
-        crate::member_search::pg_rebuild(&store.client().await?, false).await?;
+        // The one-time backfills that need the analyzer (see `backfill`).
+        crate::backfill::pg_run(&mut store.client().await?).await?;
         Ok(store)
     }
 

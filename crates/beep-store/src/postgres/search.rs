@@ -149,6 +149,37 @@ impl SearchStore for PostgresStore {
     }
 }
 
+/// Empty the index and index every message again, inside the caller's
+/// transaction (a backfill after the index's format changed); returns how
+/// many messages were indexed.
+pub(crate) async fn reindex_all<C: GenericClient>(c: &C) -> Result<u64> {
+    c.execute(s::PG_CLEAR, &[]).await?;
+    let st = c.prepare_cached(s::MESSAGES_AFTER).await?;
+    let mut after = i64::MIN;
+    let mut n = 0;
+    loop {
+        let rows = c.query(&st, &[&after, &1000_i64]).await?;
+        if rows.is_empty() {
+            return Ok(n);
+        }
+        for r in &rows {
+            let row = IndexRow {
+                id: r.try_get(0)?,
+                channel_id: r.try_get(1)?,
+                guild_id: r.try_get(2)?,
+                author_id: r.try_get(3)?,
+                mention_users: r.try_get(4)?,
+                content: r.try_get(5)?,
+                embeds: r.try_get(6)?,
+                attachments: r.try_get(7)?,
+            };
+            write(c, row.id, &row.document()).await?;
+            after = row.id;
+        }
+        n += rows.len() as u64;
+    }
+}
+
 /// Index a message just inserted (inside the transaction that inserted it).
 pub(super) async fn index_new<C: GenericClient>(c: &C, m: &NewMessage) -> Result<()> {
     write(c, m.id.as_i64(), &s::new_message_document(m)).await

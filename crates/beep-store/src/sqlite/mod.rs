@@ -23,6 +23,7 @@ mod messages_hooks;
 mod notifications;
 mod readers;
 mod search;
+pub(crate) use search::reindex_all as reindex_all_messages;
 mod social;
 mod writer;
 
@@ -88,15 +89,8 @@ impl SqliteStore {
         // The writer goes first: it creates the file, switches it to WAL and
         // migrates it, all of which read-only connections could not do.
         let (writer, applied) = Writer::start(config).await?;
-        // Guilds from before migration 0010 get their discovery entry.
-        // Users and nicks from before migration 0011 get their folded names.
-        if let Err(e) = writer
-            .write(|c| {
-                crate::discovery::sqlite_rebuild(c, false)?;
-                crate::member_search::sqlite_rebuild(c, false)
-            })
-            .await
-        {
+        // The one-time backfills that need the analyzer (see `backfill`).
+        if let Err(e) = writer.write(crate::backfill::sqlite_run).await {
             writer.stop().await;
             return Err(e);
         }

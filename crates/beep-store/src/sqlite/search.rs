@@ -143,6 +143,40 @@ impl SearchStore for SqliteStore {
     }
 }
 
+/// Empty the index and index every message again, inside the caller's
+/// transaction (a backfill after the index's format changed); returns how
+/// many messages were indexed.
+pub(crate) fn reindex_all(c: &Connection) -> Result<u64> {
+    c.execute(s::SQLITE_CLEAR, [])?;
+    let mut after = i64::MIN;
+    let mut n = 0;
+    loop {
+        let rows = c
+            .prepare_cached(s::MESSAGES_AFTER)?
+            .query_map(params![after, 1000], |r| {
+                Ok(IndexRow {
+                    id: r.get(0)?,
+                    channel_id: r.get(1)?,
+                    guild_id: r.get(2)?,
+                    author_id: r.get(3)?,
+                    mention_users: r.get(4)?,
+                    content: r.get(5)?,
+                    embeds: r.get(6)?,
+                    attachments: r.get(7)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let Some(last) = rows.last() else {
+            return Ok(n);
+        };
+        after = last.id;
+        for row in &rows {
+            write(c, row.id, &row.document())?;
+        }
+        n += rows.len() as u64;
+    }
+}
+
 /// Index a message just inserted (inside the writer job that inserted it).
 pub(super) fn index_new(c: &Connection, m: &NewMessage) -> Result<()> {
     write(c, m.id.as_i64(), &s::new_message_document(m))

@@ -268,23 +268,93 @@ async fn member_search_names_are_folded_at_open() {
     store
         .writer
         .write(|c| {
+            Ok(c.execute_batch(
+                "UPDATE users SET username_fold = NULL, global_name_fold = NULL; \
+                 DELETE FROM backfills WHERE name = 'member_names'",
+            )?)
+        })
+        .await
+        .expect("forget the folded names");
+    store.close().await;
+    let folded = |store: SqliteStore| async move {
+        let names = store
+            .readers
+            .read(|c| {
+                Ok(c.query_row(
+                    "SELECT username_fold, global_name_fold FROM users WHERE id = 1",
+                    [],
+                    |r| {
+                        Ok((
+                            r.get::<_, Option<String>>(0)?,
+                            r.get::<_, Option<String>>(1)?,
+                        ))
+                    },
+                )?)
+            })
+            .await
+            .expect("folded names");
+        store.close().await;
+        names
+    };
+    assert_eq!(
+        folded(open_in(&dir).await).await,
+        (Some("zoe".to_owned()), Some("zoe東京".to_owned()))
+    );
+    // Once done, a backfill does not run (nor scan the tables) again.
+    let store = open_in(&dir).await;
+    store
+        .writer
+        .write(|c| {
             Ok(c.execute_batch("UPDATE users SET username_fold = NULL, global_name_fold = NULL")?)
         })
         .await
         .expect("forget the folded names");
     store.close().await;
-    let reopened = open_in(&dir).await;
-    let folded = reopened
-        .readers
-        .read(|c| {
-            Ok(c.query_row(
-                "SELECT username_fold, global_name_fold FROM users WHERE id = 1",
-                [],
-                |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
+    assert_eq!(folded(open_in(&dir).await).await, (None, None));
+}
+
+/// Messages indexed in an older format are indexed again, once, when the
+/// store opens.
+#[tokio::test]
+async fn message_index_is_rebuilt_once_at_open() {
+    use crate::search::{COUNT_CAP, MessageSearch, SearchOrder, SearchScope, SearchStore};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store: crate::DynStore = std::sync::Arc::new(open_in(&dir).await);
+    let (alice, _, g, ch) = crate::conformance::messages::setup(&store).await;
+    let mut m = crate::conformance::messages::new_message(5001, ch, g, alice);
+    m.content = "backfilled words".into();
+    store.insert_message(&m, None).await.expect("insert");
+    store.close().await;
+    let search = MessageSearch {
+        scope: SearchScope::Guild(g),
+        query: beep_search::Query::parse("backfilled"),
+        authors: vec![],
+        mentions: vec![],
+        has: vec![],
+        min_id: None,
+        max_id: None,
+        pinned: None,
+        order: SearchOrder::Newest,
+        offset: 0,
+        limit: 25,
+        count_cap: COUNT_CAP,
+    };
+    let total = |store: SqliteStore, search: MessageSearch| async move {
+        let n = store.search_messages(&search).await.expect("search").total;
+        store.close().await;
+        n
+    };
+    // An index of another format: emptied here, with the backfill not done.
+    let old = open_in(&dir).await;
+    old.writer
+        .write(|c| {
+            Ok(c.execute_batch(
+                "INSERT INTO message_search (message_search) VALUES ('delete-all'); \
+                 DELETE FROM backfills WHERE name = 'message_index_v2'",
             )?)
         })
         .await
-        .expect("folded names");
-    assert_eq!(folded, ("zoe".to_owned(), "zoe東京".to_owned()));
-    reopened.close().await;
+        .expect("forget the index");
+    assert_eq!(total(old, search.clone()).await, 0);
+    assert_eq!(total(open_in(&dir).await, search.clone()).await, 1);
 }

@@ -371,8 +371,9 @@ async fn files_suite_on_local_folder() {
 }
 
 /// Resident memory of this process, in KiB (Linux).
-fn rss_kib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+/// The resident memory of process `pid`, in KiB (Linux only).
+fn rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     status
         .lines()
         .find(|l| l.starts_with("VmRSS:"))?
@@ -382,34 +383,80 @@ fn rss_kib() -> Option<u64> {
         .ok()
 }
 
+/// The memory is the server's own: a `beep serve` child process, so the many
+/// tests running in this process at the same time do not count.
 #[tokio::test]
 async fn oversized_upload_is_refused_while_streaming_without_buffering() {
-    let s = TestServer::start().await;
-    let u = s.user("big").await;
-    let ch = text_channel(&s, &u).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = crate::harness::child_env().spawn(dir.path());
+    let pid = server.child.id();
+    let http = reqwest::Client::new();
+    let (token, _, ch) =
+        crate::harness::child_owner_with_channel(&http, &server, "big", "Files").await;
+    let put = |name: &'static str, body: reqwest::Body| {
+        let (http, token, url) = (
+            http.clone(),
+            token.clone(),
+            server.api(&format!("/channels/{ch}/attachments")),
+        );
+        async move {
+            let (st, v) = crate::harness::child_call(
+                http.post(url)
+                    .header("authorization", &token)
+                    .json(&json!({"files": [{"filename": name, "file_size": 10, "id": "0"}]})),
+            )
+            .await;
+            assert_eq!(st, 200, "{v}");
+            let upload = v["attachments"][0]["upload_url"]
+                .as_str()
+                .expect("upload_url")
+                .to_owned();
+            crate::harness::child_call(http.put(upload).body(body)).await
+        }
+    };
     // Warm up the paths once so allocator growth is not counted.
-    let (st, _, _) = put_upload(&s, &u, ch, "w.bin", 10, streamed_body(1 << 20, b'w')).await;
-    assert_eq!(st, 200);
-    let before = rss_kib();
-    let (st, v, _) = put_upload(&s, &u, ch, "big.bin", 10, streamed_body(26 << 20, b'x')).await;
+    let (st, v) = put("w.bin", streamed_body(1 << 20, b'w')).await;
+    assert_eq!(st, 200, "{v}");
+    let before = rss_kib(pid);
+    let (st, v) = put("big.bin", streamed_body(26 << 20, b'x')).await;
     assert_eq!(st, 413, "{v}");
     assert_eq!(v["code"], 40005, "{v}");
-    if let (Some(b), Some(a)) = (before, rss_kib()) {
+    if let (Some(b), Some(a)) = (before, rss_kib(pid)) {
         let grown_mib = a.saturating_sub(b) / 1024;
         assert!(
             grown_mib < 20,
-            "memory grew by {grown_mib} MiB for a 26 MiB upload"
+            "server memory grew by {grown_mib} MiB for a 26 MiB upload"
         );
     }
-    // Nothing of the refused upload is left behind.
-    let left = files(&s)
-        .storage()
-        .list(&format!("uploads/{}", u.id))
-        .await
-        .expect("list");
+    // Nothing of the refused upload is left behind: only the warm-up's file.
+    let left: Vec<_> = walkdir(dir.path())
+        .into_iter()
+        .filter(|p| p.to_string_lossy().contains("/uploads/"))
+        .collect();
     assert_eq!(left.len(), 1, "only the warm-up upload: {left:?}");
-    assert_eq!(s.get_raw("/healthz").await.status(), 200);
-    s.stop().await;
+    // A new connection: the refused upload's one is closed by the server.
+    let (st, _) = crate::harness::child_call(
+        reqwest::Client::new().get(format!("http://{}/healthz", server.addr)),
+    )
+    .await;
+    assert_eq!(st, 200);
+}
+
+/// Every file under `root`.
+fn walkdir(root: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
 }
 
 #[tokio::test]

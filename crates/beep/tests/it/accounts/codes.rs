@@ -58,7 +58,7 @@ async fn smtp_registration_needs_the_mailed_code_to_log_in() {
             &json!({"email": "dora@example.org", "code": wrong}),
         )
         .await;
-    assert_eq!(st, 401, "wrong code");
+    assert_eq!(st, 400, "wrong code");
     let (st, v) = s
         .post(
             "/auth/verify-email",
@@ -73,7 +73,7 @@ async fn smtp_registration_needs_the_mailed_code_to_log_in() {
             &json!({"email": "dora@example.org", "code": code}),
         )
         .await;
-    assert_eq!(st, 401, "a code works once");
+    assert_eq!(st, 400, "a code works once");
     s.login("dora", PASSWORD).await;
 
     // Resending to a verified or unknown address is a silent 204 and sends nothing.
@@ -132,7 +132,7 @@ async fn smtp_password_reset_by_code_ends_every_session() {
     let (st, _) = s
         .post("/auth/password/reset", &body("yet another secret"))
         .await;
-    assert_eq!(st, 401, "the code is single-use");
+    assert_eq!(st, 400, "the code is single-use");
 
     assert_eq!(
         s.get("/users/@me", eve.auth()).await.0,
@@ -230,17 +230,17 @@ async fn required_verification_without_smtp_expired_codes_and_tries() {
     // An expired code is refused even when right.
     plant(&s, id, codes::VERIFY_EMAIL, "424242", -1).await;
     let (st, v) = s.post("/auth/verify-email", &verify("424242")).await;
-    assert_eq!(st, 401, "expired: {v}");
+    assert_eq!(st, 400, "expired: {v}");
     assert_eq!(v["errors"]["code"]["_errors"][0]["code"], "INVALID_CODE");
 
     // Five tries, then even the right code is refused.
     plant(&s, id, codes::VERIFY_EMAIL, "135790", 10).await;
     for _ in 0..5 {
-        assert_eq!(s.post("/auth/verify-email", &verify("999999")).await.0, 401);
+        assert_eq!(s.post("/auth/verify-email", &verify("999999")).await.0, 400);
     }
     assert_eq!(
         s.post("/auth/verify-email", &verify("135790")).await.0,
-        401,
+        400,
         "tries used up"
     );
 

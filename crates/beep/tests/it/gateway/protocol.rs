@@ -541,6 +541,53 @@ async fn rest_blanks_message_content_for_bots_without_the_flag() {
         (m["content"].clone(), m["embeds"].clone()),
         (json!(""), json!([]))
     );
+    // Every read path blanks the same way: pins, the message replied to in
+    // the bot's own reply, and search (which shows no highlights either).
+    let (s, _) = ts
+        .put(
+            &format!(
+                "/channels/{general}/pins/{}",
+                secret["id"].as_str().expect("id")
+            ),
+            alice.auth(),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(s, 204);
+    let (s, pins) = ts
+        .get(&format!("/channels/{general}/pins"), Some(&bot_auth))
+        .await;
+    assert_eq!(s, 200, "{pins}");
+    assert_eq!(content_of(&pins, &secret["id"]), "");
+    let (s, reply) = ts
+        .post_as(
+            &path,
+            Some(&bot_auth),
+            &json!({"content": "my reply", "message_reference": {"message_id": secret["id"]}}),
+        )
+        .await;
+    assert_eq!(s, 200, "{reply}");
+    let (_, list) = ts.get(&path, Some(&bot_auth)).await;
+    let listed = list
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|m| m["id"] == reply["id"])
+        .expect("reply listed");
+    assert_eq!(listed["content"], "my reply");
+    assert_eq!(listed["referenced_message"]["id"], secret["id"]);
+    assert_eq!(listed["referenced_message"]["content"], "", "{listed}");
+    let (s, found) = ts
+        .get(
+            &format!("/channels/{general}/messages/search?content=secret"),
+            Some(&bot_auth),
+        )
+        .await;
+    assert_eq!(s, 200, "{found}");
+    assert_eq!(found["total_results"], 1, "{found}");
+    assert_eq!(found["messages"][0][0]["content"], "", "{found}");
+    assert_eq!(found["messages"][0][0]["highlights"], json!([]), "{found}");
+
     // Users always read content.
     let (_, m) = ts.get(&one, alice.auth()).await;
     assert_eq!(m["content"], "secret words");

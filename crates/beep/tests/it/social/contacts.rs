@@ -79,9 +79,9 @@ async fn phones_are_verified_by_sms_and_only_discoverable_users_are_found() {
         "000000"
     };
     let (s, v) = phone_code(&ts, &alice, json!({"code": wrong})).await;
-    assert_eq!((s, code(&v)), (401, 50035), "wrong code: {v}");
+    assert_eq!((s, code(&v)), (400, 50035), "wrong code: {v}");
     let (s, v) = phone_code(&ts, &alice, json!({"code": "12"})).await;
-    assert_eq!(s, 401, "{v}");
+    assert_eq!(s, 400, "{v}");
     let (s, v) = phone_code(&ts, &alice, json!({"code": right})).await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(
@@ -89,7 +89,7 @@ async fn phones_are_verified_by_sms_and_only_discoverable_users_are_found() {
         (Some("+14155550123"), Some(false))
     );
     let (s, v) = phone_code(&ts, &alice, json!({"code": right})).await;
-    assert_eq!(s, 401, "a code works once: {v}");
+    assert_eq!(s, 400, "a code works once: {v}");
     let (s, v) = set_phone(&ts, &alice, json!({"discoverable": true})).await;
     assert_eq!((s, v["discoverable"].as_bool()), (200, Some(true)), "{v}");
 
