@@ -90,6 +90,8 @@ struct Conn {
     rate: RateLimit,
     deadline: Instant,
     drain: watch::Receiver<bool>,
+    /// When dispatches were last written (for coalescing).
+    last_write: Instant,
 }
 
 /// Serve one upgraded connection until it ends.
@@ -107,6 +109,7 @@ pub async fn serve(hub: Arc<Hub>, ws: WebSocket, params: ConnParams, drain: watc
         session: None,
         rate: RateLimit::new(),
         drain,
+        last_write: Instant::now(),
     };
     let end = match params.refuse {
         Some(code) => End::Close(code, false),
@@ -149,9 +152,19 @@ impl Conn {
                     return end;
                 }
                 _ = self.wake.notified(), if self.session.is_some() => {
+                    // Coalescing: right after a write, let more dispatches
+                    // gather (see `GatewaySettings::coalesce_ms`).
+                    let hold = self.hub.cfg.coalesce;
+                    if !hold.is_zero() {
+                        let next = self.last_write + hold;
+                        if next > Instant::now() {
+                            tokio::time::sleep_until(tokio::time::Instant::from_std(next)).await;
+                        }
+                    }
                     if let Err(end) = self.flush().await {
                         return end;
                     }
+                    self.last_write = Instant::now();
                 }
                 _ = tokio::time::sleep_until(deadline) => {
                     return End::Close(CloseCode::SessionTimedOut, false);

@@ -63,6 +63,8 @@ pub struct GatewayConfig {
     pub write_timeout_secs: u64,
     /// How long shutdown waits for clients to leave after RECONNECT.
     pub drain_timeout_secs: u64,
+    /// Write coalescing window (zero: every wake-up writes at once).
+    pub coalesce: Duration,
     /// Name of this node (presence entries in a cluster).
     pub node: String,
 }
@@ -79,6 +81,7 @@ impl Default for GatewayConfig {
             revalidate_secs: 60,
             write_timeout_secs: 10,
             drain_timeout_secs: 5,
+            coalesce: Duration::ZERO,
             node: "local".into(),
         }
     }

@@ -34,6 +34,13 @@ pub struct GatewaySettings {
     pub write_timeout_secs: u64,
     /// How long shutdown waits for clients to leave after RECONNECT, in seconds.
     pub drain_timeout_secs: u64,
+    /// Write coalescing, in milliseconds (0: off): a dispatch that finds the
+    /// connection idle for this long goes out at once; one that follows a
+    /// write more closely waits until this long after it and goes out with
+    /// every other dispatch queued by then, in one write. Busy channels then
+    /// cost one wake-up and one system call per connection per window instead
+    /// of per event, for at most this much added delay (at most 100).
+    pub coalesce_ms: u64,
     /// Privileged intents a new bot application starts with (as its flags
     /// `GATEWAY_GUILD_MEMBERS`, `GATEWAY_PRESENCE`, `GATEWAY_MESSAGE_CONTENT`):
     /// any of `GUILD_MEMBERS`, `GUILD_PRESENCES`, `MESSAGE_CONTENT`. The owner
@@ -56,6 +63,7 @@ impl Default for GatewaySettings {
             revalidate_secs: 30,
             write_timeout_secs: 10,
             drain_timeout_secs: 5,
+            coalesce_ms: 5,
             bot_privileged_intents: vec![
                 "GUILD_MEMBERS".into(),
                 "GUILD_PRESENCES".into(),
@@ -98,6 +106,9 @@ impl GatewaySettings {
             p.push(
                 "gateway.revalidate_secs and gateway.write_timeout_secs must be at least 1".into(),
             );
+        }
+        if self.coalesce_ms > 100 {
+            p.push("gateway.coalesce_ms must be 0..=100".into());
         }
         for u in [&self.url, &self.resume_url] {
             if !u.is_empty() && !u.starts_with("ws://") && !u.starts_with("wss://") {

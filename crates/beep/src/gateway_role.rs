@@ -78,6 +78,7 @@ pub async fn gateway_role(
         resume_buffer: g.resume_buffer,
         max_pending: g.max_pending,
         revalidate_secs: g.revalidate_secs,
+        coalesce: std::time::Duration::from_millis(g.coalesce_ms),
         write_timeout_secs: g.write_timeout_secs,
         drain_timeout_secs: g.drain_timeout_secs,
         node,
