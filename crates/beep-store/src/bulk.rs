@@ -27,4 +27,9 @@ pub trait BulkStore: Send + Sync {
     /// were inserted. Read states are left alone. `NotFound` when a channel does
     /// not exist; `Conflict` when an id is taken.
     async fn bulk_insert_messages(&self, messages: Vec<SeedMessage>) -> Result<u64>;
+
+    /// After a bulk load: refresh the query planner's statistics of the loaded
+    /// tables (PostgreSQL: `ANALYZE`; without it, plans made for empty tables
+    /// turn index searches into scans until autovacuum catches up).
+    async fn finish_bulk_load(&self) -> Result<()>;
 }

@@ -511,6 +511,10 @@ pub async fn run(
     pb.finish();
     let _ = generator.join();
     let msg_secs = msg_started.elapsed().as_secs_f64().max(1e-6);
+    store
+        .finish_bulk_load()
+        .await
+        .context("refreshing the planner's statistics failed")?;
 
     let file = SeedFile {
         password: plan.password.clone(),

@@ -35,4 +35,11 @@ impl BulkStore for PostgresStore {
         tx.commit().await?;
         Ok(n)
     }
+
+    async fn finish_bulk_load(&self) -> Result<()> {
+        let c = self.client().await?;
+        c.batch_execute("ANALYZE messages; ANALYZE message_search")
+            .await?;
+        Ok(())
+    }
 }

@@ -66,4 +66,12 @@ impl BulkStore for SqliteStore {
             })
             .await
     }
+
+    async fn finish_bulk_load(&self) -> Result<()> {
+        // Statistics for the planner where they are missing or stale
+        // (bounded work: SQLite samples large tables).
+        self.writer
+            .write(|c| Ok(c.execute_batch("PRAGMA optimize")?))
+            .await
+    }
 }
