@@ -10,6 +10,20 @@ use crate::{Result, StoreError};
 /// How many prepared statements each connection keeps.
 const STATEMENT_CACHE: usize = 64;
 
+/// Settings of every connection. The query-planner stability guarantee
+/// (QPSG): plans do not depend on the values bound to parameters. Without it,
+/// a statement whose plan looked at a bound value (a `LIMIT $n`, say) is
+/// marked expired by the next binding and compiled again at every run, which
+/// took ~30% of the server's CPU in the history benchmark (BENCHMARKS.md).
+fn common(conn: &Connection) -> Result<()> {
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        true,
+    )?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    Ok(())
+}
+
 /// Open the read-write connection: create the file if missing, switch to WAL,
 /// apply the durability setting and turn foreign keys on.
 pub(super) fn open_writer(config: &SqliteConfig) -> Result<Connection> {
@@ -34,7 +48,7 @@ pub(super) fn open_writer(config: &SqliteConfig) -> Result<Connection> {
     };
     conn.pragma_update(None, "synchronous", synchronous)?;
     conn.pragma_update(None, "foreign_keys", true)?;
-    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    common(&conn)?;
     Ok(conn)
 }
 
@@ -44,7 +58,7 @@ pub(super) fn open_reader(config: &SqliteConfig) -> Result<Connection> {
     let conn = Connection::open_with_flags(&config.path, flags)?;
     conn.busy_timeout(config.busy_timeout)?;
     conn.pragma_update(None, "foreign_keys", true)?;
-    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    common(&conn)?;
     Ok(conn)
 }
 
