@@ -40,7 +40,7 @@ pub struct HttpConfig {
 /// Shared state of every handler.
 #[derive(Clone)]
 pub struct AppState {
-    pub services: Services,
+    pub services: Arc<Services>,
     pub config: Arc<HttpConfig>,
     pub metrics: Option<PrometheusHandle>,
 }

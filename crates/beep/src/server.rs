@@ -313,7 +313,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         config.public_base_url()
     };
     let state = AppState {
-        services: services.clone(),
+        services: Arc::new(services.clone()),
         config: Arc::new(HttpConfig {
             json_body_bytes: config.limits.json_body_bytes,
             json_depth: config.limits.json_depth,
