@@ -64,8 +64,6 @@ error_table! {
     InvalidCode = (50035, 400, "Invalid Form Body");
     /// A login ticket of the two-factor step that is unknown or expired.
     InvalidMfaTicket = (60006, 401, "Invalid two-factor login ticket");
-    /// A wrong, replayed or used TOTP or backup code during login.
-    InvalidMfaLogin = (60008, 401, "Invalid two-factor code");
     /// Two-factor authentication is already on (or off) for this account.
     MfaStateConflict = (60001, 400, "Two-factor authentication is already in that state");
     /// The account must verify its email address first.
@@ -105,7 +103,8 @@ error_table! {
     UnsupportedMediaType = (50109, 415, "The request body must be application/json.");
     /// Two-factor authentication is required for this action.
     MfaRequired = (60003, 403, "Two factor is required for this operation");
-    /// A wrong TOTP or backup code.
+    /// A wrong, replayed or used TOTP or backup code (at login too: Discord
+    /// answers 400 there, not 401).
     InvalidMfaCode = (60008, 400, "Invalid two-factor code");
     // Messages, reactions, pins, webhooks and applications (issue 5).
     UnknownApplication = (10002, 404, "Unknown Application");

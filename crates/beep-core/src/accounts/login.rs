@@ -127,7 +127,7 @@ impl Accounts {
         if !self.check_second_factor(&user, code).await? {
             warn!(action = "LOGIN_FAILED", user = %user.id, ip = %client.ip, reason = "mfa", "wrong or replayed two-factor code");
             self.count_login_failure(&account_key, client).await?;
-            return Err(Error::new(ErrorCode::InvalidMfaLogin));
+            return Err(Error::new(ErrorCode::InvalidMfaCode));
         }
         let grant = self.start_session(&user, client).await?;
         info!(action = "LOGIN", user = %user.id, session = %grant.session_id, ip = %client.ip, mfa = true, "logged in");

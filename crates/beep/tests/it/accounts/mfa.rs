@@ -98,7 +98,7 @@ async fn totp_login_refuses_replays_and_used_backup_codes() {
     let (st, v) = s
         .post("/auth/mfa/totp", &json!({"ticket": t2, "code": code}))
         .await;
-    assert_eq!(st, 401, "replayed TOTP code: {v}");
+    assert_eq!(st, 400, "replayed TOTP code: {v}");
     assert_eq!(v["code"], 60008);
     // An older step than the last accepted one is refused too.
     let (st, _) = s
@@ -107,7 +107,7 @@ async fn totp_login_refuses_replays_and_used_backup_codes() {
             &json!({"ticket": t2, "code": code_at(now() - 30)}),
         )
         .await;
-    assert_eq!(st, 401, "older step");
+    assert_eq!(st, 400, "older step");
 
     // A backup code works once.
     let (st, v) = s
@@ -118,7 +118,7 @@ async fn totp_login_refuses_replays_and_used_backup_codes() {
     let (st, _) = s
         .post("/auth/mfa/totp", &json!({"ticket": t3, "code": codes[0]}))
         .await;
-    assert_eq!(st, 401, "reused backup code");
+    assert_eq!(st, 400, "reused backup code");
     let (st, _) = s
         .post(
             "/auth/mfa/totp",
@@ -166,7 +166,7 @@ async fn totp_login_refuses_replays_and_used_backup_codes() {
     let (st, _) = s
         .post("/auth/mfa/totp", &json!({"ticket": t4, "code": codes[1]}))
         .await;
-    assert_eq!(st, 401, "regenerated codes replace the old ones");
+    assert_eq!(st, 400, "regenerated codes replace the old ones");
     s.stop().await;
 }
 
