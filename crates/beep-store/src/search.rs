@@ -93,7 +93,7 @@ pub struct MessageSearch {
 /// 10,000, so every reachable page is within an exact count.
 pub const COUNT_CAP: u32 = 10_000;
 
-/// A page of results.
+/// A page of results (by default: none, counted exactly).
 #[derive(Debug, Clone, PartialEq)]
 pub struct SearchPage {
     /// How many messages match in all, counted up to the search's
@@ -103,6 +103,16 @@ pub struct SearchPage {
     pub total_exact: bool,
     /// The page, in the order asked.
     pub messages: Vec<MessageRecord>,
+}
+
+impl Default for SearchPage {
+    fn default() -> Self {
+        SearchPage {
+            total: 0,
+            total_exact: true,
+            messages: Vec::new(),
+        }
+    }
 }
 
 /// The search index.

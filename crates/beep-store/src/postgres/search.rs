@@ -28,11 +28,7 @@ impl SearchStore for PostgresStore {
     /// The messages matching `s` (their number, and the page asked for).
     async fn search_messages(&self, search: &MessageSearch) -> Result<SearchPage> {
         if s::is_void(search) {
-            return Ok(SearchPage {
-                total: 0,
-                total_exact: true,
-                messages: Vec::new(),
-            });
+            return Ok(SearchPage::default());
         }
         let query = s::pg_tsquery(search);
         let filters = s::pg_filters(search.pinned);
@@ -123,25 +119,9 @@ impl SearchStore for PostgresStore {
         let after = after.map_or(i64::MIN, |a| a.as_i64());
         let mut c = self.client().await?;
         let tx = c.transaction().await?;
-        let st = tx.prepare_cached(s::MESSAGES_AFTER).await?;
-        let rows = tx.query(&st, &[&after, &i64::from(limit)]).await?;
-        let mut last = None;
-        for r in &rows {
-            let row = IndexRow {
-                id: r.try_get(0)?,
-                channel_id: r.try_get(1)?,
-                guild_id: r.try_get(2)?,
-                author_id: r.try_get(3)?,
-                mention_users: r.try_get(4)?,
-                content: r.try_get(5)?,
-                embeds: r.try_get(6)?,
-                attachments: r.try_get(7)?,
-            };
-            write(&tx, row.id, &row.document()).await?;
-            last = Some(MessageId::from_i64(row.id));
-        }
+        let done = index_after(&tx, after, i64::from(limit)).await?;
         tx.commit().await?;
-        Ok(last)
+        Ok(done.map(|(last, _)| MessageId::from_i64(last)))
     }
 
     /// How many messages there are (the size of a rebuild).
@@ -168,30 +148,40 @@ impl SearchStore for PostgresStore {
 /// many messages were indexed.
 pub(crate) async fn reindex_all<C: GenericClient>(c: &C) -> Result<u64> {
     c.execute(s::PG_CLEAR, &[]).await?;
-    let st = c.prepare_cached(s::MESSAGES_AFTER).await?;
-    let mut after = i64::MIN;
-    let mut n = 0;
-    loop {
-        let rows = c.query(&st, &[&after, &1000_i64]).await?;
-        if rows.is_empty() {
-            return Ok(n);
-        }
-        for r in &rows {
-            let row = IndexRow {
-                id: r.try_get(0)?,
-                channel_id: r.try_get(1)?,
-                guild_id: r.try_get(2)?,
-                author_id: r.try_get(3)?,
-                mention_users: r.try_get(4)?,
-                content: r.try_get(5)?,
-                embeds: r.try_get(6)?,
-                attachments: r.try_get(7)?,
-            };
-            write(c, row.id, &row.document()).await?;
-            after = row.id;
-        }
-        n += rows.len() as u64;
+    let (mut after, mut n) = (i64::MIN, 0);
+    while let Some((last, done)) = index_after(c, after, 1000).await? {
+        (after, n) = (last, n + done);
     }
+    Ok(n)
+}
+
+/// Index again up to `limit` messages with ids above `after`, oldest first:
+/// the last id done and how many, `None` when there were no more.
+async fn index_after<C: GenericClient>(
+    c: &C,
+    after: i64,
+    limit: i64,
+) -> Result<Option<(i64, u64)>> {
+    let st = c.prepare_cached(s::MESSAGES_AFTER).await?;
+    let rows = c.query(&st, &[&after, &limit]).await?;
+    for r in &rows {
+        let row = IndexRow {
+            id: r.try_get(0)?,
+            channel_id: r.try_get(1)?,
+            guild_id: r.try_get(2)?,
+            author_id: r.try_get(3)?,
+            mention_users: r.try_get(4)?,
+            content: r.try_get(5)?,
+            embeds: r.try_get(6)?,
+            attachments: r.try_get(7)?,
+        };
+        write(c, row.id, &row.document()).await?;
+    }
+    let last: Option<i64> = match rows.last() {
+        Some(r) => Some(r.try_get(0)?),
+        None => None,
+    };
+    Ok(last.map(|l| (l, rows.len() as u64)))
 }
 
 /// Index a message just inserted (inside the transaction that inserted it).

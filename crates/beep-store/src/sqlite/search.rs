@@ -24,11 +24,7 @@ impl SearchStore for SqliteStore {
     /// The messages matching `s` (their number, and the page asked for).
     async fn search_messages(&self, search: &MessageSearch) -> Result<SearchPage> {
         if s::is_void(search) {
-            return Ok(SearchPage {
-                total: 0,
-                total_exact: true,
-                messages: Vec::new(),
-            });
+            return Ok(SearchPage::default());
         }
         let expr = s::fts5_match(search);
         let filters = s::sqlite_filters(search.pinned);
@@ -98,25 +94,8 @@ impl SearchStore for SqliteStore {
         let after = after.map_or(i64::MIN, |a| a.as_i64());
         self.writer
             .write(move |c| {
-                let rows = c
-                    .prepare_cached(s::MESSAGES_AFTER)?
-                    .query_map(params![after, i64::from(limit)], |r| {
-                        Ok(IndexRow {
-                            id: r.get(0)?,
-                            channel_id: r.get(1)?,
-                            guild_id: r.get(2)?,
-                            author_id: r.get(3)?,
-                            mention_users: r.get(4)?,
-                            content: r.get(5)?,
-                            embeds: r.get(6)?,
-                            attachments: r.get(7)?,
-                        })
-                    })?
-                    .collect::<rusqlite::Result<Vec<_>>>()?;
-                for row in &rows {
-                    replace(c, row.id, &row.document())?;
-                }
-                Ok(rows.last().map(|r| MessageId::from_i64(r.id)))
+                let done = index_after(c, after, i64::from(limit))?;
+                Ok(done.map(|(last, _)| MessageId::from_i64(last)))
             })
             .await
     }
@@ -148,33 +127,35 @@ impl SearchStore for SqliteStore {
 /// many messages were indexed.
 pub(crate) fn reindex_all(c: &Connection) -> Result<u64> {
     c.execute(s::SQLITE_CLEAR, [])?;
-    let mut after = i64::MIN;
-    let mut n = 0;
-    loop {
-        let rows = c
-            .prepare_cached(s::MESSAGES_AFTER)?
-            .query_map(params![after, 1000], |r| {
-                Ok(IndexRow {
-                    id: r.get(0)?,
-                    channel_id: r.get(1)?,
-                    guild_id: r.get(2)?,
-                    author_id: r.get(3)?,
-                    mention_users: r.get(4)?,
-                    content: r.get(5)?,
-                    embeds: r.get(6)?,
-                    attachments: r.get(7)?,
-                })
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        let Some(last) = rows.last() else {
-            return Ok(n);
-        };
-        after = last.id;
-        for row in &rows {
-            write(c, row.id, &row.document())?;
-        }
-        n += rows.len() as u64;
+    let (mut after, mut n) = (i64::MIN, 0);
+    while let Some((last, done)) = index_after(c, after, 1000)? {
+        (after, n) = (last, n + done);
     }
+    Ok(n)
+}
+
+/// Index again up to `limit` messages with ids above `after`, oldest first:
+/// the last id done and how many, `None` when there were no more.
+fn index_after(c: &Connection, after: i64, limit: i64) -> Result<Option<(i64, u64)>> {
+    let rows = c
+        .prepare_cached(s::MESSAGES_AFTER)?
+        .query_map(params![after, limit], |r| {
+            Ok(IndexRow {
+                id: r.get(0)?,
+                channel_id: r.get(1)?,
+                guild_id: r.get(2)?,
+                author_id: r.get(3)?,
+                mention_users: r.get(4)?,
+                content: r.get(5)?,
+                embeds: r.get(6)?,
+                attachments: r.get(7)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    for row in &rows {
+        replace(c, row.id, &row.document())?;
+    }
+    Ok(rows.last().map(|r| (r.id, rows.len() as u64)))
 }
 
 /// Index a message just inserted (inside the writer job that inserted it).
