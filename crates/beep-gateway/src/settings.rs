@@ -212,4 +212,18 @@ mod tests {
         };
         assert_eq!(bad.problems().len(), 1);
     }
+
+    #[test]
+    fn coalescing_window_is_bounded() {
+        let with = |coalesce_ms| GatewaySettings {
+            coalesce_ms,
+            ..GatewaySettings::default()
+        };
+        assert!(with(0).problems().is_empty(), "0 turns it off");
+        assert!(with(100).problems().is_empty());
+        assert_eq!(
+            with(101).problems(),
+            vec!["gateway.coalesce_ms must be 0..=100".to_owned()]
+        );
+    }
 }
